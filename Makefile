@@ -1,0 +1,49 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+VENV ?= .venv
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	&& echo $$p && break; done)
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format bench bench-quick browser-deps services clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Vigil needs Python 3.11 or newer"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/vigil demo
+
+test: $(STAMP) browser-deps
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix src tests benchmarks
+	$(VENV)/bin/ruff format src tests benchmarks
+
+# Headless Chromium for the browser tests, from Debian's packages, where missing.
+browser-deps:
+	@scripts/ensure-chromium.sh
+
+# Start PostgreSQL, Mosquitto and NATS where they are installed but not running.
+services:
+	@scripts/ensure-services.sh
+
+bench: $(STAMP)
+	$(PY) benchmarks/ingest.py
+
+bench-quick: $(STAMP)
+	$(PY) benchmarks/ingest.py --quick
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

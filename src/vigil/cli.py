@@ -1,0 +1,191 @@
+"""The ``vigil`` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from vigil.config import Settings, load_settings
+from vigil.errors import VigilError
+
+DESCRIPTION = """\
+Vigil turns telemetry from connected sensors into proactive action.
+
+  vigil demo       a whole simulated region (two councils, a plant) with the web interface
+  vigil serve      the platform against the store and broker named in a settings file
+  vigil simulate   publish the simulated region to a running Vigil (HTTP or MQTT)
+  vigil replay     feed a recorded data set through the same path as live devices
+  vigil migrate    bring the database to the current schema
+  vigil token      create an API token for a tenant and role
+"""
+
+
+def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
+    return load_settings(getattr(args, "config", None), **overrides)
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="settings file (TOML); VIGIL_* environment variables override it",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vigil", description=DESCRIPTION, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo",
+        help="run the demo region in one process with the web interface",
+        description="Start an embedded platform on SQLite, fill it with a simulated region "
+        "(history first, then live in real time) and serve the web interface.",
+    )
+    _add_config(demo)
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--seed", type=int, default=7, help="simulator seed (same seed, same region)")
+    demo.add_argument("--history-hours", type=float, default=6.0, help="history to fill in first")
+    demo.add_argument(
+        "--data-dir", type=Path, default=Path("var/demo"), help="where the database goes"
+    )
+    demo.add_argument("--keep", action="store_true", help="keep the previous demo database")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the platform from a settings file",
+        description="Run ingest (HTTP, and MQTT when enabled), the operators and the web "
+        "interface against the configured database and broker.",
+    )
+    _add_config(serve)
+    serve.add_argument("--host", help="overrides web.host")
+    serve.add_argument("--port", type=int, help="overrides web.port")
+
+    simulate = commands.add_parser(
+        "simulate",
+        help="publish the simulated region to a running Vigil",
+        description="Register the simulated region in the configured store, then publish its "
+        "events over HTTP (one gateway token per tenant) or MQTT.",
+    )
+    _add_config(simulate)
+    target = simulate.add_mutually_exclusive_group(required=True)
+    target.add_argument(
+        "--http", metavar="URL", help="base URL of Vigil, e.g. http://127.0.0.1:8000"
+    )
+    target.add_argument("--mqtt", metavar="HOST[:PORT]", help="MQTT broker Vigil subscribes to")
+    simulate.add_argument("--seed", type=int, default=7)
+    simulate.add_argument("--hours", type=float, default=1.0, help="simulated hours to publish")
+    simulate.add_argument(
+        "--speed", type=float, default=0.0,
+        help="event-time seconds per wall second; 0 = as fast as acknowledged (the default), "
+        "1 = real time",
+    )  # fmt: skip
+
+    replay = commands.add_parser(
+        "replay",
+        help="feed a recorded data set through the ingest path",
+        description="Read a recorded data set (kasteren, ordonez, or a JSON-lines file of "
+        "events), register its home and devices, shift it to end now, and ingest it.",
+    )
+    _add_config(replay)
+    replay.add_argument("dataset", help="kasteren | ordonez | PATH.jsonl")
+    replay.add_argument("--path", type=Path, help="data set location (default: shared/data)")
+    replay.add_argument("--tenant", default="replay", help="tenant to load it into")
+    replay.add_argument("--http", metavar="URL", help="send over HTTP to a running Vigil instead")
+    replay.add_argument("--speed", type=float, default=0.0, help="as for simulate")
+    replay.add_argument(
+        "--as-recorded", action="store_true", help="keep the recorded timestamps (no shift)"
+    )
+
+    migrate = commands.add_parser("migrate", help="bring the database to the current schema")
+    _add_config(migrate)
+
+    token = commands.add_parser("token", help="create an API token")
+    _add_config(token)
+    token.add_argument("--tenant", required=True)
+    token.add_argument(
+        "--role",
+        required=True,
+        choices=["administrator", "coordinator", "carer", "engineer", "analyst", "gateway"],
+    )
+    token.add_argument("--name", required=True, help="who or what holds it")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return _dispatch(args)
+    except VigilError as err:
+        print(f"vigil: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from vigil import commands
+
+    if args.command == "demo":
+        if not args.keep and args.data_dir.exists():
+            shutil.rmtree(args.data_dir)
+        settings = _settings(
+            args,
+            store={"url": f"sqlite:///{args.data_dir / 'vigil.db'}"},
+            web={"demo_login": True, "host": args.host, "port": args.port},
+        )
+        return commands.demo(settings, seed=args.seed, history_hours=args.history_hours)
+    if args.command == "serve":
+        settings = _settings(args)
+        web = settings.web.model_copy(
+            update={k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+        )
+        return commands.serve(settings.model_copy(update={"web": web}))
+    if args.command == "simulate":
+        return commands.simulate(
+            _settings(args),
+            http=args.http,
+            mqtt=args.mqtt,
+            seed=args.seed,
+            hours=args.hours,
+            speed=args.speed,
+        )
+    if args.command == "replay":
+        return commands.replay(
+            _settings(args),
+            dataset=args.dataset,
+            path=args.path,
+            tenant=args.tenant,
+            http=args.http,
+            speed=args.speed,
+            as_recorded=args.as_recorded,
+        )
+    if args.command == "migrate":
+        return commands.migrate(_settings(args))
+    if args.command == "token":
+        from vigil.platform import Platform
+
+        platform = Platform(_settings(args))
+        try:
+            print(platform.tokens.create(args.tenant, args.name, args.role, now=time.time()))
+        finally:
+            platform.stop()
+        return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

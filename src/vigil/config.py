@@ -1,0 +1,108 @@
+"""Settings: one object, a section per subsystem, from a TOML file and ``VIGIL_`` variables.
+
+Environment variables override the file; nested fields use ``__``
+(``VIGIL_STORE__URL=postgresql+psycopg://...``). Defaults run the embedded
+platform on SQLite with no broker. Settings are built once at start-up and
+passed in; operators never read them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from vigil.errors import ConfigurationError
+
+
+class StoreSettings(BaseModel):
+    url: str = "sqlite:///vigil.db"
+    """SQLAlchemy URL: ``sqlite:///path.db`` or ``postgresql+psycopg://user@host/db``."""
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "FULL"
+    """FULL survives power loss as well as a killed process; NORMAL only the latter."""
+
+
+class IngestSettings(BaseModel):
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    max_batch_events: int = Field(default=20_000, gt=0)
+    max_future_seconds: float = Field(default=300.0, ge=0)
+    """Events further ahead of the platform clock are rejected: the device clock is wrong."""
+    max_past_seconds: float = Field(default=35 * 86400.0, gt=0)
+    """Events older than this are rejected: too late to act on, and likely a wrong clock."""
+    writer_max_batch: int = Field(default=20_000, gt=0)
+    """Most events committed in one transaction by the group-commit writer."""
+    dead_letter_raw_bytes: int = Field(default=16_384, gt=0)
+    """How much of a rejected payload is kept for people to inspect."""
+
+
+class MqttSettings(BaseModel):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None
+    topic_prefix: str = "vigil"
+    client_id: str = "vigil-ingest"
+
+
+class EngineSettings(BaseModel):
+    checkpoint_interval_seconds: float = Field(default=2.0, gt=0)
+    checkpoint_interval_events: int = Field(default=100_000, gt=0)
+
+
+class WebSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    demo_login: bool = False
+    """Offer one-click sign-in as the demo users. Never on in production."""
+    session_secret: str | None = None
+    """Signs the web session cookie. Required unless ``demo_login`` is on."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VIGIL_", env_nested_delimiter="__", extra="forbid", toml_file=None
+    )
+
+    store: StoreSettings = StoreSettings()
+    ingest: IngestSettings = IngestSettings()
+    mqtt: MqttSettings = MqttSettings()
+    engine: EngineSettings = EngineSettings()
+    web: WebSettings = WebSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = settings_cls.model_config.get("toml_file")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file))
+        return tuple(sources)
+
+
+def load_settings(path: Path | None = None, **overrides: object) -> Settings:
+    """Settings from ``path`` (TOML) if given, then the environment, then ``overrides``."""
+    if path is not None and not path.is_file():
+        raise ConfigurationError(f"settings file {path} does not exist")
+
+    class _FromFile(Settings):
+        model_config = SettingsConfigDict(toml_file=path)
+
+    try:
+        settings = _FromFile(**overrides) if path else Settings(**overrides)
+    except ValueError as err:
+        raise ConfigurationError(f"invalid settings: {err}") from err
+    return Settings.model_validate(settings.model_dump())

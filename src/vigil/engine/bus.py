@@ -1,0 +1,79 @@
+"""Live outputs for whoever is watching: pages over server-sent events, tests, probes.
+
+The runtime thread publishes; subscribers are asyncio queues on the web loop.
+A slow subscriber loses updates (counted), never slows the runtime: live views
+are conveniences, and what matters is durable in the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Sequence
+
+from vigil.engine.keyed import Emitted
+from vigil.engine.operator import Output
+
+
+class Subscription:
+    def __init__(self, bus: LiveBus, tenant: str, entity: str | None, maxsize: int) -> None:
+        self.bus = bus
+        self.tenant = tenant
+        self.entity = entity
+        self.queue: asyncio.Queue[tuple[str, Output]] = asyncio.Queue(maxsize)
+        self.dropped = 0
+
+    def offer(self, operator: str, output: Output) -> None:
+        if output.tenant != self.tenant:
+            return
+        if self.entity is not None and output.entity != self.entity:
+            return
+        try:
+            self.queue.put_nowait((operator, output))
+        except asyncio.QueueFull:
+            self.dropped += 1
+
+    async def get(self) -> tuple[str, Output]:
+        return await self.queue.get()
+
+    def close(self) -> None:
+        self.bus.unsubscribe(self)
+
+
+class LiveBus:
+    def __init__(self) -> None:
+        self._subscriptions: dict[int, Subscription] = {}
+        self._ids = itertools.count()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def subscribe(
+        self, tenant: str, entity: str | None = None, maxsize: int = 1000
+    ) -> Subscription:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        subscription = Subscription(self, tenant, entity, maxsize)
+        subscription.id = next(self._ids)  # type: ignore[attr-defined]
+        self._subscriptions[subscription.id] = subscription  # type: ignore[attr-defined]
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.pop(subscription.id, None)  # type: ignore[attr-defined]
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscriptions)
+
+    def publish(self, operator: str, emitted: Sequence[Emitted]) -> None:
+        """Thread-safe; a no-op when nobody is watching."""
+        if not self._subscriptions or self._loop is None or self._loop.is_closed():
+            return
+        outputs = [item.output for item in emitted]
+        self._loop.call_soon_threadsafe(self._fan_out, operator, outputs)
+
+    def _fan_out(self, operator: str, outputs: list[Output]) -> None:
+        for subscription in list(self._subscriptions.values()):
+            for output in outputs:
+                subscription.offer(operator, output)

@@ -1,0 +1,291 @@
+"""The one way into the log, whatever the transport: decode, validate, write, acknowledge.
+
+A call returns only after accepted events and the dead letters for rejected
+ones are committed, so a transport can acknowledge as soon as it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import msgspec
+
+from vigil.config import IngestSettings
+from vigil.errors import IngestError, MalformedPayload, PayloadTooLarge
+from vigil.events import (
+    Event,
+    decode_batch_json,
+    decode_batch_msgpack,
+    decode_event_json,
+    decode_event_msgpack,
+    decode_raw_batch_json,
+    decode_raw_batch_msgpack,
+    encode_json,
+    with_epoch_time,
+)
+from vigil.ingest.directory import DeviceDirectory, SequenceTracker
+from vigil.ingest.validation import Reason, Rejection, TimeWindow, check_event, check_sequence
+from vigil.store.event_log import Accepted, AppendJob, DeadLetter, EventLog, LogRecord
+from vigil.store.writer import GroupCommitWriter
+
+Format = Literal["json", "msgpack"]
+
+
+def _rejected(index: int, reason: Reason, detail: str, event: Event) -> tuple[Rejection, bytes]:
+    """A rejection and the event's bytes for its dead letter."""
+    rejection = Rejection(index=index, reason=reason, detail=detail, device=event.device)
+    return rejection, encode_json(event)
+
+
+class IngestResult(msgspec.Struct, frozen=True, kw_only=True):
+    accepted: int
+    duplicates: int
+    rejected: list[Rejection]
+
+
+class IngestCounters:
+    """Totals since start, by outcome and reason; what ``/metrics`` reports."""
+
+    def __init__(self) -> None:
+        self.accepted: Counter[str] = Counter()
+        self.rejected: Counter[tuple[str, str]] = Counter()
+
+    def snapshot(self) -> dict[str, object]:
+        return {
+            "accepted": dict(self.accepted),
+            "rejected": {
+                f"{transport}/{reason}": n for (transport, reason), n in self.rejected.items()
+            },
+        }
+
+
+class Ingestor:
+    def __init__(
+        self,
+        *,
+        settings: IngestSettings,
+        directory: DeviceDirectory,
+        sequences: SequenceTracker,
+        log: EventLog,
+        writer: GroupCommitWriter,
+        clock: Callable[[], float],
+        on_commit: Callable[[list[LogRecord]], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.directory = directory
+        self.sequences = sequences
+        self.log = log
+        self.writer = writer
+        self.clock = clock
+        self.on_commit = on_commit
+        self.counters = IngestCounters()
+        self.window = TimeWindow(settings.max_future_seconds, settings.max_past_seconds)
+
+    async def ingest(
+        self,
+        body: bytes,
+        *,
+        tenant: str,
+        transport: str,
+        source: str | None = None,
+        format: Format = "json",
+        expected_device: str | None = None,
+    ) -> IngestResult:
+        """Decode and ingest a batch (``{"v": 1, "events": [...]}``) or a single event.
+
+        Raises ``PayloadTooLarge`` or ``MalformedPayload`` (after recording a dead
+        letter) when the payload as a whole is unusable.
+        """
+        received = self.clock()
+        try:
+            events, rejections = self._decode(body, format)
+        except IngestError as err:
+            await self.record_rejection(
+                err, tenant=tenant, transport=transport, source=source, body=body, received=received
+            )
+            raise
+        return await self.ingest_events(
+            events,
+            tenant=tenant,
+            transport=transport,
+            source=source,
+            received=received,
+            decode_rejections=rejections,
+            expected_device=expected_device,
+        )
+
+    def _decode(
+        self, body: bytes, format: Format
+    ) -> tuple[list[tuple[int, Event]], list[tuple[Rejection, bytes]]]:
+        if len(body) > self.settings.max_body_bytes:
+            raise PayloadTooLarge(len(body), self.settings.max_body_bytes)
+        batch_decoder, raw_decoder, event_decoder = (
+            (decode_batch_json, decode_raw_batch_json, decode_event_json)
+            if format == "json"
+            else (decode_batch_msgpack, decode_raw_batch_msgpack, decode_event_msgpack)
+        )
+        stripped = body.lstrip()
+        if format == "json" and stripped[:1] == b"{" and b'"events"' not in body:
+            # A single event, as a small device would send it.
+            try:
+                return [(0, event_decoder(body))], []
+            except msgspec.DecodeError as err:
+                raise MalformedPayload(f"not valid JSON: {err}") from err
+            except msgspec.ValidationError as err:
+                return (
+                    [],
+                    [(Rejection(index=0, reason=Reason.INVALID_EVENT, detail=str(err)), body)],
+                    False,
+                )
+        try:
+            batch = batch_decoder(body)
+            if len(batch.events) > self.settings.max_batch_events:
+                raise IngestError(
+                    Reason.BATCH_TOO_LARGE,
+                    f"{len(batch.events)} events in one batch; the limit is "
+                    f"{self.settings.max_batch_events}",
+                )
+            return list(enumerate(batch.events)), []
+        except msgspec.ValidationError:
+            pass  # some event is bad: find which, accept the rest
+        except msgspec.DecodeError as err:
+            raise MalformedPayload(f"not valid {format.upper()}: {err}") from err
+        try:
+            raw_batch = raw_decoder(body)
+        except msgspec.ValidationError as err:
+            raise MalformedPayload(f"not a batch: {err}") from err
+        if raw_batch.v != 1:
+            raise IngestError(
+                Reason.UNSUPPORTED_VERSION, f"schema version {raw_batch.v} is not supported (use 1)"
+            )
+        if len(raw_batch.events) > self.settings.max_batch_events:
+            raise IngestError(
+                Reason.BATCH_TOO_LARGE,
+                f"{len(raw_batch.events)} events in one batch; the limit is "
+                f"{self.settings.max_batch_events}",
+            )
+        events: list[tuple[int, Event]] = []
+        rejections: list[tuple[Rejection, bytes]] = []
+        for index, raw in enumerate(raw_batch.events):
+            try:
+                events.append((index, event_decoder(raw)))
+            except msgspec.ValidationError as err:
+                detail = str(err).replace("$", f"$.events[{index}]", 1)
+                rejections.append(
+                    (Rejection(index=index, reason=Reason.INVALID_EVENT, detail=detail), bytes(raw))
+                )
+        return events, rejections
+
+    async def ingest_events(
+        self,
+        events: list[tuple[int, Event]],
+        *,
+        tenant: str,
+        transport: str,
+        source: str | None,
+        received: float | None = None,
+        decode_rejections: Sequence[tuple[Rejection, bytes]] = (),
+        expected_device: str | None = None,
+    ) -> IngestResult:
+        """Validate decoded events, write the good ones and the dead letters, and wait."""
+        if received is None:
+            received = self.clock()
+        accepted: list[Accepted] = []
+        claims: list[tuple[str, str, int, int | None]] = []
+        rejected: list[tuple[Rejection, bytes]] = list(decode_rejections)
+        maybe_resent: list[tuple[int, Event, Accepted, str]] = []
+        directory, sequences, window = self.directory, self.sequences, self.window
+        for index, event in events:
+            ref, reason, detail = check_event(
+                event,
+                tenant=tenant,
+                now=received,
+                window=window,
+                directory=directory,
+                expected_device=expected_device,
+            )
+            if ref is None:
+                rejected.append(_rejected(index, reason, detail, event))
+                continue
+            event = with_epoch_time(event)
+            item = Accepted(event, received, ref.entity_number, ref.device_number)
+            previous, reason, detail = check_sequence(event, sequences)
+            if reason is Reason.OUT_OF_ORDER:
+                maybe_resent.append((index, event, item, detail))
+            elif reason is not None:
+                rejected.append(_rejected(index, reason, detail, event))
+            else:
+                claims.append((event.tenant, event.device, event.seq, previous))
+                accepted.append(item)
+        if maybe_resent:
+            rejected.extend(await self._classify_resent(tenant, maybe_resent))
+
+        dead = [
+            DeadLetter(
+                tenant=tenant,
+                received=received,
+                transport=transport,
+                source=source,
+                reason=rejection.reason.value,
+                detail=rejection.detail,
+                device=rejection.device,
+                raw=raw[: self.settings.dead_letter_raw_bytes],
+            )
+            for rejection, raw in rejected
+        ]
+        if accepted or dead:
+            future = self.writer.submit(AppendJob(self.log, accepted, dead, self.on_commit))
+            try:
+                await asyncio.wrap_future(future)
+            except BaseException:
+                self.sequences.release(claims)
+                raise
+        self.counters.accepted[transport] += len(accepted)
+        for rejection, _ in rejected:
+            self.counters.rejected[(transport, rejection.reason.value)] += 1
+        rejections = sorted((r for r, _ in rejected), key=lambda r: (r.index is None, r.index or 0))
+        duplicates = sum(r.reason is Reason.DUPLICATE for r in rejections)
+        return IngestResult(accepted=len(accepted), duplicates=duplicates, rejected=rejections)
+
+    async def _classify_resent(
+        self, tenant: str, candidates: list[tuple[int, Event, Accepted, str]]
+    ) -> list[tuple[Rejection, bytes]]:
+        keys = [(a.entity_number, a.device_number, e.seq, e.timestamp) for _, e, a, _ in candidates]
+        found = await asyncio.to_thread(self.log.accepted_already, tenant, keys)
+        result = []
+        for index, event, item, detail in candidates:
+            if (item.device_number, event.seq) in found:
+                reason, detail = Reason.DUPLICATE, f"sequence {event.seq} was already accepted"
+            else:
+                reason = Reason.OUT_OF_ORDER
+                detail += "; devices must send in sequence order"
+            result.append(_rejected(index, reason, detail, event))
+        return result
+
+    async def record_rejection(
+        self,
+        err: IngestError,
+        *,
+        tenant: str | None,
+        transport: str,
+        source: str | None,
+        body: bytes,
+        received: float | None = None,
+    ) -> None:
+        """Keep a payload refused as a whole; ``tenant`` None when the sender is unknown."""
+        if received is None:
+            received = self.clock()
+        letter = DeadLetter(
+            tenant=tenant,
+            received=received,
+            transport=transport,
+            source=source,
+            reason=err.reason,
+            detail=err.detail,
+            raw=body[: self.settings.dead_letter_raw_bytes],
+        )
+        self.counters.rejected[(transport, err.reason)] += 1
+        await asyncio.wrap_future(self.writer.submit(AppendJob(self.log, (), [letter])))

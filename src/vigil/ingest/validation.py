@@ -1,0 +1,119 @@
+"""Deciding, event by event, whether to accept: pure, so every rule is testable alone."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+from vigil.events import Event
+from vigil.ingest.directory import DeviceDirectory, SequenceTracker
+from vigil.store.registry import DeviceRef
+
+
+class Reason(StrEnum):
+    """Why input was rejected. Stable codes: devices and dashboards match on them."""
+
+    MALFORMED = "malformed"
+    INVALID_EVENT = "invalid_event"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    BATCH_TOO_LARGE = "batch_too_large"
+    WRONG_TENANT = "wrong_tenant"
+    UNKNOWN_DEVICE = "unknown_device"
+    ENTITY_MISMATCH = "entity_mismatch"
+    WRONG_TOPIC = "wrong_topic"
+    DUPLICATE = "duplicate"
+    OUT_OF_ORDER = "out_of_order"
+    TIME_IN_FUTURE = "time_in_future"
+    TIME_TOO_OLD = "time_too_old"
+
+
+class Rejection(msgspec.Struct, frozen=True, kw_only=True):
+    index: int | None
+    """Position of the event in its batch; None when the whole payload was refused."""
+    reason: Reason
+    detail: str
+    device: str | None = None
+
+
+class TimeWindow(msgspec.Struct, frozen=True):
+    max_future: float
+    max_past: float
+
+
+def check_event(
+    event: Event,
+    *,
+    tenant: str,
+    now: float,
+    window: TimeWindow,
+    directory: DeviceDirectory,
+    expected_device: str | None = None,
+) -> tuple[DeviceRef | None, Reason | None, str]:
+    """The device's registry entry if ``event`` may be accepted, else a reason and a detail.
+
+    Sequence numbers are checked separately (``check_sequence``) because that
+    check claims the number.
+    """
+    if event.tenant != tenant:
+        return (
+            None,
+            Reason.WRONG_TENANT,
+            (f"event is for tenant {event.tenant!r} but the credentials are for {tenant!r}"),
+        )
+    if expected_device is not None and event.device != expected_device:
+        return (
+            None,
+            Reason.WRONG_TOPIC,
+            (
+                f"event names device {event.device!r} but was published on the topic of {expected_device!r}"
+            ),
+        )
+    ref = directory.get(tenant, event.device)
+    if ref is None:
+        return None, Reason.UNKNOWN_DEVICE, f"device {event.device!r} is not registered"
+    if ref.entity != event.entity:
+        return (
+            None,
+            Reason.ENTITY_MISMATCH,
+            (f"device {event.device!r} belongs to {ref.entity!r}, not {event.entity!r}"),
+        )
+    timestamp = event.timestamp
+    if timestamp > now + window.max_future:
+        return (
+            None,
+            Reason.TIME_IN_FUTURE,
+            (
+                f"event time is {timestamp - now:.0f} s ahead of the platform clock "
+                f"(limit {window.max_future:.0f} s); check the device clock"
+            ),
+        )
+    if timestamp < now - window.max_past:
+        return (
+            None,
+            Reason.TIME_TOO_OLD,
+            (
+                f"event time is {(now - timestamp) / 86400:.1f} days old "
+                f"(limit {window.max_past / 86400:.1f} days)"
+            ),
+        )
+    return ref, None, ""
+
+
+def check_sequence(
+    event: Event, sequences: SequenceTracker
+) -> tuple[int | None, Reason | None, str]:
+    """Claims ``event.seq`` if it is new; returns the previous claim for roll-back."""
+    last = sequences.last(event.tenant, event.device)
+    if last is not None and event.seq <= last:
+        if event.seq == last:
+            return last, Reason.DUPLICATE, f"sequence {event.seq} was already accepted"
+        # Older than the newest: either a re-send or a late one; the caller looks it up.
+        return (
+            last,
+            Reason.OUT_OF_ORDER,
+            (f"sequence {event.seq} is older than the newest accepted ({last})"),
+        )
+    sequences.claim(event.tenant, event.device, event.seq)
+    return last, None, ""

@@ -1,0 +1,6 @@
+"""Domain-agnostic operators every deployment runs: latest values and device health."""
+
+from vigil.signals.device_health import DeviceHealth, DeviceHealthState
+from vigil.signals.last_value import LastValueState, LastValueTracker, SensorValue
+
+__all__ = ["DeviceHealth", "DeviceHealthState", "LastValueState", "LastValueTracker", "SensorValue"]

@@ -1,0 +1,91 @@
+"""Per entity: the newest value of every sensor and how often it reports."""
+
+from __future__ import annotations
+
+import math
+
+import msgspec
+
+from vigil.engine.operator import KeyedOperator, LatePolicy, Output
+from vigil.events import Event, Reading
+
+
+class SensorValue(msgspec.Struct):
+    value: float | str | bool
+    time: float
+    count: int = 1
+    rate_per_hour: float = 0.0
+    """Exponentially weighted readings per hour; a sensor going quiet shows here first."""
+
+
+class LastValueState(msgspec.Struct):
+    sensors: dict[str, SensorValue] = {}
+    """Keyed by ``device/metric``."""
+
+
+class LastValueTracker(KeyedOperator[LastValueState]):
+    """The latest value and the reporting rate of every sensor of an entity.
+
+    Emits a live ``reading`` update per reading, which is what pages show. A late
+    reading is counted but does not replace a newer value.
+
+    >>> from vigil.events import Reading
+    >>> tracker = LastValueTracker(half_life_hours=1.0)
+    >>> state = tracker.initial_state("home-1")
+    >>> for seq, t in enumerate([0.0, 1800.0, 3600.0], start=1):
+    ...     event = Reading(tenant="t", device="d", entity="home-1", seq=seq, time=t,
+    ...                     metric="motion", value=1)
+    ...     state, outputs = tracker.process(state, event)
+    >>> outputs[0].data["count"], round(outputs[0].data["rate_per_hour"], 2)
+    (3, 1.0)
+    """
+
+    name = "last_value"
+    State = LastValueState
+    late_policy = LatePolicy.PROCESS
+
+    def __init__(self, half_life_hours: float = 6.0) -> None:
+        if half_life_hours <= 0:
+            raise ValueError("half_life_hours must be positive")
+        self.half_life_hours = half_life_hours
+
+    def key(self, event: Event) -> str | None:
+        return event.entity if isinstance(event, Reading) else None
+
+    def process(self, state: LastValueState, event: Event) -> tuple[LastValueState, list[Output]]:
+        assert isinstance(event, Reading)
+        time = event.timestamp
+        slot = f"{event.device}/{event.metric}"
+        current = state.sensors.get(slot)
+        late = False
+        if current is None:
+            current = state.sensors[slot] = SensorValue(event.value, time)
+        elif time < current.time:
+            current.count += 1
+            late = True
+        else:
+            current.rate_per_hour = self._rate(current.rate_per_hour, time - current.time)
+            current.value, current.time = event.value, time
+            current.count += 1
+        output = Output(
+            kind="reading",
+            tenant=event.tenant,
+            entity=event.entity,
+            time=time,
+            data={
+                "device": event.device,
+                "metric": event.metric,
+                "value": event.value,
+                "unit": event.unit,
+                "count": current.count,
+                "rate_per_hour": current.rate_per_hour,
+                "late": late,
+            },
+        )
+        return state, [output]
+
+    def _rate(self, previous_rate: float, gap_seconds: float) -> float:
+        gap_hours = max(gap_seconds, 1e-3) / 3600.0
+        weight = math.exp(-math.log(2) * gap_hours / self.half_life_hours)
+        # An event after a gap of g hours is evidence of a rate of 1/g.
+        return weight * previous_rate + (1 - weight) * (1.0 / gap_hours)

@@ -1,0 +1,131 @@
+"""Operator checkpoints and findings: what lets the engine restart exactly where it was."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+from sqlalchemy import Connection, Engine, func, select
+
+from vigil.store.schema import findings, operator_checkpoints, operator_state
+from vigil.store.upsert import upsert
+
+
+class Checkpoint(msgspec.Struct, frozen=True):
+    operator: str
+    offset: int
+    runtime_state: bytes
+    keys: list[tuple[str, str, bytes]]
+    """(tenant, key, encoded state) of every key changed since the previous checkpoint."""
+
+
+class FindingRow(msgspec.Struct, frozen=True):
+    id: str
+    tenant: str
+    entity: str
+    operator: str
+    kind: str
+    time: float
+    offset: int
+    message: str
+    data: dict[str, Any]
+
+
+class CheckpointJob:
+    """Findings first, then states and offsets, all in the writer's transaction."""
+
+    def __init__(
+        self, checkpoints: Sequence[Checkpoint], new_findings: Sequence[FindingRow]
+    ) -> None:
+        self.checkpoints = checkpoints
+        self.findings = new_findings
+
+    def write(self, connection: Connection) -> None:
+        upsert(
+            connection,
+            findings,
+            [msgspec.structs.asdict(f) for f in self.findings],
+            keys=("id",),
+        )
+        for checkpoint in self.checkpoints:
+            upsert(
+                connection,
+                operator_state,
+                [
+                    {"operator": checkpoint.operator, "tenant": t, "key": k, "state": s}
+                    for t, k, s in checkpoint.keys
+                ],
+                keys=("operator", "tenant", "key"),
+                update=("state",),
+            )
+            upsert(
+                connection,
+                operator_checkpoints,
+                [
+                    {
+                        "operator": checkpoint.operator,
+                        "offset": checkpoint.offset,
+                        "runtime_state": checkpoint.runtime_state,
+                    }
+                ],
+                keys=("operator",),
+                update=("offset", "runtime_state"),
+            )
+
+    def committed(self, result: None) -> None:
+        pass
+
+    def rolled_back(self) -> None:
+        pass
+
+
+class OperatorStateRepository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def load(self, operator: str) -> tuple[int, bytes | None, list[tuple[str, str, bytes]]]:
+        """The operator's last checkpoint: offset, runtime state, and every key's state."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(operator_checkpoints.c.offset, operator_checkpoints.c.runtime_state).where(
+                    operator_checkpoints.c.operator == operator
+                )
+            ).first()
+            if row is None:
+                return 0, None, []
+            keys = connection.execute(
+                select(operator_state.c.tenant, operator_state.c.key, operator_state.c.state).where(
+                    operator_state.c.operator == operator
+                )
+            ).all()
+        return row[0], row[1], [tuple(k) for k in keys]  # type: ignore[misc]
+
+
+class FindingRepository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def recent(
+        self, tenant: str, *, entity: str | None = None, limit: int = 100
+    ) -> list[FindingRow]:
+        query = select(findings).where(findings.c.tenant == tenant)
+        if entity is not None:
+            query = query.where(findings.c.entity == entity)
+        query = query.order_by(findings.c.time.desc(), findings.c.id).limit(limit)
+        with self.engine.connect() as connection:
+            return [FindingRow(**row) for row in connection.execute(query).mappings()]
+
+    def all_ids(self, tenant: str) -> list[str]:
+        with self.engine.connect() as connection:
+            return list(
+                connection.execute(
+                    select(findings.c.id).where(findings.c.tenant == tenant).order_by(findings.c.id)
+                ).scalars()
+            )
+
+    def count(self, tenant: str) -> int:
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(func.count()).select_from(findings).where(findings.c.tenant == tenant)
+            ).scalar_one()

@@ -1,0 +1,121 @@
+"""Tenants, entities and devices as the store keeps them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import msgspec
+from sqlalchemy import Engine, func, select
+
+from vigil.catalog import Catalog, Device, Entity, Tenant
+from vigil.errors import NotFound
+from vigil.store.schema import devices, entities, tenants
+from vigil.store.upsert import upsert
+
+
+class DeviceRef(msgspec.Struct, frozen=True):
+    """What ingest needs to know about a device to accept its events."""
+
+    tenant: str
+    device: str
+    entity: str
+    device_number: int
+    entity_number: int
+
+
+class RegistryRepository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def apply(self, catalog: Catalog) -> None:
+        """Create or update everything in ``catalog``; existing numbers are kept."""
+        with self.engine.begin() as connection:
+            upsert(
+                connection,
+                tenants,
+                [msgspec.structs.asdict(t) for t in catalog.tenants],
+                keys=("id",),
+                update=("name", "kind"),
+            )
+            for table, items, fields in (
+                (entities, catalog.entities, ("kind", "name", "parent", "attributes")),
+                (devices, catalog.devices, ("entity", "kind", "location", "metrics", "heartbeat")),
+            ):
+                known = {
+                    (t, i): n
+                    for t, i, n in connection.execute(
+                        select(table.c.tenant, table.c.id, table.c.number)
+                    )
+                }
+                next_number = (
+                    connection.execute(select(func.max(table.c.number))).scalar() or 0
+                ) + 1
+                rows = []
+                for item in items:
+                    row = msgspec.structs.asdict(item)
+                    if "metrics" in row:
+                        row["metrics"] = list(row["metrics"])
+                    number = known.get((item.tenant, item.id))
+                    if number is None:
+                        number = next_number
+                        next_number += 1
+                    row["number"] = number
+                    rows.append(row)
+                upsert(connection, table, rows, keys=("tenant", "id"), update=fields)
+
+    def tenants(self) -> list[Tenant]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(tenants).order_by(tenants.c.id)).mappings()
+            return [Tenant(**row) for row in rows]
+
+    def tenant(self, tenant: str) -> Tenant:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(tenants).where(tenants.c.id == tenant)).mappings()
+            found = row.first()
+        if found is None:
+            raise NotFound(f"no tenant {tenant!r}")
+        return Tenant(**found)
+
+    def entities(self, tenant: str, kind: str | None = None) -> list[Entity]:
+        query = select(entities).where(entities.c.tenant == tenant).order_by(entities.c.id)
+        if kind is not None:
+            query = query.where(entities.c.kind == kind)
+        with self.engine.connect() as connection:
+            return [_entity(row) for row in connection.execute(query).mappings()]
+
+    def entity(self, tenant: str, entity_id: str) -> Entity:
+        query = select(entities).where(entities.c.tenant == tenant, entities.c.id == entity_id)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        if row is None:
+            raise NotFound(f"no entity {entity_id!r}")
+        return _entity(row)
+
+    def devices(self, tenant: str, entity: str | None = None) -> list[Device]:
+        query = select(devices).where(devices.c.tenant == tenant).order_by(devices.c.id)
+        if entity is not None:
+            query = query.where(devices.c.entity == entity)
+        with self.engine.connect() as connection:
+            return [_device(row) for row in connection.execute(query).mappings()]
+
+    def device_refs(self) -> Iterable[DeviceRef]:
+        query = select(
+            devices.c.tenant, devices.c.id, devices.c.entity, devices.c.number, entities.c.number
+        ).join(
+            entities, (entities.c.tenant == devices.c.tenant) & (entities.c.id == devices.c.entity)
+        )
+        with self.engine.connect() as connection:
+            return [DeviceRef(*row) for row in connection.execute(query)]
+
+
+def _entity(row: object) -> Entity:
+    data = dict(row)  # type: ignore[call-overload]
+    data.pop("number")
+    return Entity(**data)
+
+
+def _device(row: object) -> Device:
+    data = dict(row)  # type: ignore[call-overload]
+    data.pop("number")
+    data["metrics"] = tuple(data["metrics"])
+    return Device(**data)

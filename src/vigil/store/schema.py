@@ -1,0 +1,186 @@
+"""The tables. Every table has a tenant column and every query filters on it.
+
+Times are seconds since the Unix epoch (float): event time from the device,
+``received`` from the platform's clock at the edge.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = 128
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+)
+
+entities = Table(
+    "entities",
+    metadata,
+    Column("tenant", String(ID), primary_key=True),
+    Column("id", String(ID), primary_key=True),
+    Column("number", Integer, nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("parent", String(ID)),
+    Column("attributes", JSON, nullable=False),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("tenant", String(ID), primary_key=True),
+    Column("id", String(ID), primary_key=True),
+    Column("number", Integer, nullable=False, unique=True),
+    Column("entity", String(ID), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("location", String(64)),
+    Column("metrics", JSON, nullable=False),
+    Column("heartbeat", Float),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant", String(ID), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("secret_hash", String(128), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+event_log = Table(
+    "event_log",
+    metadata,
+    Column("offset", BigInteger, primary_key=True, autoincrement=False),
+    Column("tenant", String(ID), nullable=False),
+    Column("entity_number", Integer, nullable=False),
+    Column("device_number", Integer, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("time", Float, nullable=False),
+    Column("received", Float, nullable=False),
+    Column("metric", String(64)),
+    Column("value", Float),
+    Column("body", LargeBinary, nullable=False),
+    Index("ix_event_log_entity_time", "entity_number", "time"),
+)
+"""The durable log: an event is acknowledged only once its row is committed.
+
+``offset`` orders the log; operators consume it in that order and checkpoint the
+offset they reached. ``body`` is the whole event (MessagePack) for replay.
+Entities and devices are referred to by their integer ``number``: a text key
+in the per-row index costs more than half of the insert rate.
+"""
+
+device_sequences = Table(
+    "device_sequences",
+    metadata,
+    Column("tenant", String(ID), primary_key=True),
+    Column("device", String(ID), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+)
+"""Highest sequence number accepted per device, written in the same transaction
+as the events: what makes re-sent readings idempotent across restarts."""
+
+latest_values = Table(
+    "latest_values",
+    metadata,
+    Column("tenant", String(ID), primary_key=True),
+    Column("device", String(ID), primary_key=True),
+    Column("metric", String(64), primary_key=True),
+    Column("entity", String(ID), nullable=False),
+    Column("value", Float),
+    Column("text", Text),
+    Column("time", Float, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Index("ix_latest_values_entity", "tenant", "entity"),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(ID), index=True),
+    Column("received", Float, nullable=False),
+    Column("transport", String(16), nullable=False),
+    Column("source", Text),
+    Column("reason", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("device", String(ID)),
+    Column("raw", LargeBinary),
+)
+"""Rejected input with its reason. ``tenant`` is null when the sender could not be identified."""
+
+operator_state = Table(
+    "operator_state",
+    metadata,
+    Column("operator", String(64), primary_key=True),
+    Column("tenant", String(ID), primary_key=True),
+    Column("key", String(ID), primary_key=True),
+    Column("state", LargeBinary, nullable=False),
+)
+
+operator_checkpoints = Table(
+    "operator_checkpoints",
+    metadata,
+    Column("operator", String(64), primary_key=True),
+    Column("offset", BigInteger, nullable=False),
+    Column("runtime_state", LargeBinary, nullable=False),
+)
+
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", String(160), primary_key=True),
+    Column("tenant", String(ID), nullable=False),
+    Column("entity", String(ID), nullable=False),
+    Column("operator", String(64), nullable=False),
+    Column("kind", String(48), nullable=False),
+    Column("time", Float, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_findings_tenant_time", "tenant", "time"),
+    Index("ix_findings_entity", "tenant", "entity", "time"),
+)
+"""Durable operator outputs. The id is derived from (operator, input offset, index),
+so outputs re-produced after a crash replace nothing and duplicate nothing."""
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(ID), nullable=False, index=True),
+    Column("time", Float, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", Text, nullable=False),
+)

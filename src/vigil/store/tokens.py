@@ -1,0 +1,91 @@
+"""API tokens: a tenant, a role, and a secret of which only a hash is kept."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+import msgspec
+from sqlalchemy import Engine, select, update
+
+from vigil.store.schema import api_tokens
+
+TOKEN_PREFIX = "vgl"
+
+
+class TokenRecord(msgspec.Struct, frozen=True):
+    id: str
+    tenant: str
+    name: str
+    role: str
+
+
+def _hash(secret: str) -> str:
+    # Secrets are 32 random bytes, so a plain SHA-256 suffices; no password stretching needed.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class TokenRepository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create(self, tenant: str, name: str, role: str, *, now: float) -> str:
+        """A new token; the returned text is the only time the secret is seen."""
+        token_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        with self.engine.begin() as connection:
+            connection.execute(
+                api_tokens.insert().values(
+                    id=token_id,
+                    tenant=tenant,
+                    name=name,
+                    role=role,
+                    secret_hash=_hash(secret),
+                    created=now,
+                    revoked=False,
+                )
+            )
+        return f"{TOKEN_PREFIX}_{token_id}_{secret}"
+
+    def authenticate(self, token: str) -> TokenRecord | None:
+        prefix, _, rest = token.partition("_")
+        token_id, _, secret = rest.partition("_")
+        if prefix != TOKEN_PREFIX or not token_id or not secret:
+            return None
+        with self.engine.connect() as connection:
+            row = (
+                connection.execute(
+                    select(api_tokens).where(api_tokens.c.id == token_id, ~api_tokens.c.revoked)
+                )
+                .mappings()
+                .first()
+            )
+        if row is None or not hmac.compare_digest(row["secret_hash"], _hash(secret)):
+            return None
+        return TokenRecord(row["id"], row["tenant"], row["name"], row["role"])
+
+    def find(self, tenant: str, name: str) -> TokenRecord | None:
+        with self.engine.connect() as connection:
+            row = (
+                connection.execute(
+                    select(api_tokens).where(
+                        api_tokens.c.tenant == tenant,
+                        api_tokens.c.name == name,
+                        ~api_tokens.c.revoked,
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return (
+            None if row is None else TokenRecord(row["id"], row["tenant"], row["name"], row["role"])
+        )
+
+    def revoke(self, tenant: str, token_id: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(api_tokens)
+                .where(api_tokens.c.tenant == tenant, api_tokens.c.id == token_id)
+                .values(revoked=True)
+            )

@@ -1,0 +1,80 @@
+"""The app factory: API, pages and live stream over one ``Platform``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from vigil.platform import Platform
+from vigil.web.errors import install_error_handlers
+from vigil.web.routers import dead_letters, entities, ingest, live, system
+
+log = logging.getLogger(__name__)
+
+BackgroundService = Callable[[Platform], Awaitable[None]]
+"""A coroutine that runs for the app's lifetime: a broker subscriber, the simulator."""
+
+STATIC = Path(__file__).with_name("static")
+
+
+def create_app(
+    platform: Platform,
+    *,
+    services: Sequence[BackgroundService] = (),
+    manage_platform: bool = True,
+) -> FastAPI:
+    """``manage_platform``: start the platform with the app and stop it after."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        platform.bus.attach(asyncio.get_running_loop())
+        if manage_platform:
+            await asyncio.to_thread(platform.start)
+        tasks = [asyncio.create_task(_supervise(service, platform)) for service in services]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if manage_platform:
+                await asyncio.to_thread(platform.stop)
+
+    app = FastAPI(
+        title="Vigil",
+        summary="Telemetry from connected sensors, turned into proactive action.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    install_error_handlers(app)
+    for router in (
+        ingest.router,
+        entities.router,
+        entities.findings_router,
+        dead_letters.router,
+        live.router,
+        system.router,
+    ):
+        app.include_router(router)
+    from vigil.web.pages import router as pages_router
+
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+async def _supervise(service: BackgroundService, platform: Platform) -> None:
+    name = getattr(service, "__name__", repr(service))
+    try:
+        await service(platform)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("background service %s stopped with an error", name)

@@ -1,0 +1,56 @@
+"""Who is calling, from a bearer token or (for pages, reads only) the sign-in cookie."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from vigil.errors import NotAuthenticated
+from vigil.platform import Platform
+from vigil.security import Permission, Principal
+
+COOKIE = "vigil_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_platform(request: Request) -> Platform:
+    return request.app.state.platform  # type: ignore[no-any-return]
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+def authenticate(request: Request, platform: PlatformDep) -> Principal:
+    token = None
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        token = value.strip()
+    elif request.method in SAFE_METHODS:
+        # The cookie is only trusted for reads, so a forged cross-site form cannot write.
+        token = request.cookies.get(COOKIE)
+    if not token:
+        raise NotAuthenticated("no credentials: send 'Authorization: Bearer <token>'")
+    record = platform.tokens.authenticate(token)
+    if record is None:
+        raise NotAuthenticated("unknown or revoked token")
+    return Principal(tenant=record.tenant, role=record.role, name=record.name, token_id=record.id)
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticate)]
+
+
+def requires(permission: Permission) -> Callable[[Principal], Principal]:
+    def check(principal: PrincipalDep) -> Principal:
+        principal.require(permission)
+        return principal
+
+    return check
+
+
+Reader = Annotated[Principal, Depends(requires(Permission.READ_TELEMETRY))]
+Sender = Annotated[Principal, Depends(requires(Permission.INGEST))]
+DeadLetterReader = Annotated[Principal, Depends(requires(Permission.READ_DEAD_LETTERS))]
+Administrator = Annotated[Principal, Depends(requires(Permission.MANAGE))]
