@@ -133,26 +133,31 @@ def replay(
     from vigil.datasets import load_dataset, read_jsonl
 
     shift_to = None if as_recorded else time.time() - 60
+    platform = Platform(settings)
     if dataset.endswith(".jsonl"):
-        home = read_jsonl(Path(dataset), tenant=tenant, shift_to=shift_to)
+        # A recording of registered devices: their catalog is already in the store.
+        events = read_jsonl(Path(dataset), shift_to=shift_to)
+        catalog = Catalog(
+            tenants=tuple({e.tenant: platform.registry.tenant(e.tenant) for e in events}.values())
+        )
     else:
         home = load_dataset(dataset, path, tenant=tenant, shift_to=shift_to)
-    catalog = Catalog(
-        tenants=(Tenant(id=tenant, name=f"Replay: {dataset}", kind="council"),),
-        entities=home.catalog.entities,
-        devices=home.catalog.devices,
-    )
-    platform = Platform(settings)
+        events = home.events
+        catalog = Catalog(
+            tenants=(Tenant(id=tenant, name=f"Replay: {dataset}", kind="council"),),
+            entities=home.catalog.entities,
+            devices=home.catalog.devices,
+        )
     platform.apply_catalog(catalog)
     if not http:
         platform.start()
     sink = _sink(platform, catalog, http, None)
-    span = home.events[-1].timestamp - home.events[0].timestamp if home.events else 0.0
+    span = events[-1].timestamp - events[0].timestamp if events else 0.0
 
     async def run() -> int:
         progress = FeedProgress(f"replaying {dataset}", total_seconds=span)
         try:
-            sent = await feed(home.events, sink, speed=speed, progress=progress)
+            sent = await feed(events, sink, speed=speed, progress=progress)
         finally:
             await sink.close()
         progress.finish()

@@ -40,7 +40,7 @@ def default_operators(registry: RegistryRepository) -> list[KeyedOperator[Any]]:
         for device in registry.devices(tenant.id)
         if device.heartbeat
     }
-    return [LastValueTracker(), DeviceHealth(heartbeats=heartbeats)]
+    return [LastValueTracker(), DeviceHealth(heartbeats=heartbeats, default_heartbeat=None)]
 
 
 class Platform:

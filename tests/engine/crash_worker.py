@@ -73,6 +73,8 @@ def stream(seed: int = 1) -> list[list[Event]]:
             if step % 30 == 0:
                 # Runs down over five hours of event time, then is replaced.
                 battery = max(0.0, 100 - (step % 300) / 2.5 - rng.random())
+                if device.id.endswith("d0") and step < 300:
+                    battery = 10.0  # a weak battery from the start: findings from offset 1 on
                 batch.append(DeviceStatus(**common, battery=battery))
             else:
                 batch.append(Reading(**common, metric="temperature", value=value))

@@ -67,7 +67,8 @@ def check_event(
             None,
             Reason.WRONG_TOPIC,
             (
-                f"event names device {event.device!r} but was published on the topic of {expected_device!r}"
+                f"event names device {event.device!r} but was published on the topic "
+                f"of {expected_device!r}"
             ),
         )
     ref = directory.get(tenant, event.device)

@@ -44,7 +44,8 @@ class DeviceHealth(KeyedOperator[DeviceHealthState]):
     """Battery low, offline (silent for longer than its heartbeat), stuck numeric sensors.
 
     ``heartbeats`` maps ``(tenant, device)`` to the longest silence, in seconds,
-    that the device may keep; others use ``default_heartbeat``.
+    that the device may keep; others use ``default_heartbeat``, and when that is
+    None they are not watched for silence (a door contact may rightly stay quiet).
 
     >>> from vigil.events import DeviceStatus
     >>> health = DeviceHealth(low_battery=15)
@@ -64,7 +65,7 @@ class DeviceHealth(KeyedOperator[DeviceHealthState]):
         *,
         low_battery: float = 15.0,
         battery_recovered: float = 30.0,
-        default_heartbeat: float = 3600.0,
+        default_heartbeat: float | None = 3600.0,
         heartbeats: Mapping[tuple[str, str], float] | None = None,
         stuck_after_seconds: float = 6 * 3600.0,
         stuck_min_readings: int = 12,
@@ -81,7 +82,7 @@ class DeviceHealth(KeyedOperator[DeviceHealthState]):
     def key(self, event: Event) -> str | None:
         return event.device
 
-    def heartbeat(self, tenant: str, device: str) -> float:
+    def heartbeat(self, tenant: str, device: str) -> float | None:
         return self.heartbeats.get((tenant, device), self.default_heartbeat)
 
     def process(
@@ -184,7 +185,8 @@ class DeviceHealth(KeyedOperator[DeviceHealthState]):
     def next_wakeup(self, state: DeviceHealthState) -> float | None:
         if state.offline or not state.tenant:
             return None
-        return state.last_seen + self.heartbeat(state.tenant, state.device)
+        heartbeat = self.heartbeat(state.tenant, state.device)
+        return None if heartbeat is None else state.last_seen + heartbeat
 
     def on_time(
         self, state: DeviceHealthState, now: float
@@ -193,7 +195,7 @@ class DeviceHealth(KeyedOperator[DeviceHealthState]):
             return state, []
         state.offline = True
         silent = now - state.last_seen
-        heartbeat = self.heartbeat(state.tenant, state.device)
+        heartbeat = self.heartbeat(state.tenant, state.device) or 0.0
         return state, [
             Output(
                 kind="device_offline",

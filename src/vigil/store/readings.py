@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 from sqlalchemy import Engine, func, select
 
-from vigil.events import Reading, decode_event_msgpack
+from vigil.events import Reading, decode_event_json
 from vigil.store.schema import entities, event_log, latest_values
 
 
@@ -77,7 +77,7 @@ class ReadingRepository:
             bodies = connection.execute(query).scalars().all()
         points = []
         for body in reversed(bodies):
-            event = decode_event_msgpack(body)
+            event = decode_event_json(body)
             if isinstance(event, Reading):
                 points.append(
                     HistoryPoint(event.timestamp, event.device, event.metric, event.value)

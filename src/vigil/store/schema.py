@@ -89,13 +89,13 @@ event_log = Table(
     Column("received", Float, nullable=False),
     Column("metric", String(64)),
     Column("value", Float),
-    Column("body", LargeBinary, nullable=False),
+    Column("body", Text, nullable=False),
     Index("ix_event_log_entity_time", "entity_number", "time"),
 )
 """The durable log: an event is acknowledged only once its row is committed.
 
 ``offset`` orders the log; operators consume it in that order and checkpoint the
-offset they reached. ``body`` is the whole event (MessagePack) for replay.
+offset they reached. ``body`` is the whole event (JSON) for replay.
 Entities and devices are referred to by their integer ``number``: a text key
 in the per-row index costs more than half of the insert rate.
 """

@@ -105,7 +105,7 @@ def upgrade() -> None:
         sa.Column("received", sa.Float(), nullable=False),
         sa.Column("metric", sa.String(length=64), nullable=True),
         sa.Column("value", sa.Float(), nullable=True),
-        sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("offset", name=op.f("pk_event_log")),
     )
     with op.batch_alter_table("event_log", schema=None) as batch_op:
