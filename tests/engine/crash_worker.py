@@ -97,7 +97,7 @@ async def ingest(platform: Platform) -> None:
 def settings(url: str) -> Settings:
     return Settings(
         store={"url": url, "sqlite_synchronous": "FULL"},
-        engine={"checkpoint_interval_seconds": 0.05},
+        engine={"checkpoint_interval_seconds": 0.5},
         ingest={"max_past_seconds": 1e10},
     )
 

@@ -106,6 +106,7 @@ class KeyedRunner:
         self, tenant: str, now: float, record: LogRecord, index: int, emitted: list[Emitted]
     ) -> None:
         heap = self.timers.get(tenant)
+        fired: list[tuple[str, KeyState]] = []
         while heap and heap[0][0] <= now:
             wakeup, key = heapq.heappop(heap)
             entry = self.keys.get((tenant, key))
@@ -116,8 +117,12 @@ class KeyedRunner:
             for output in outputs:
                 emitted.append(Emitted(record.offset, index, record.received, output))
                 index += 1
-            self._schedule(tenant, key, entry)
+            fired.append((key, entry))
             self.dirty.add((tenant, key))
+        # Rescheduled only now: a timer set at or before ``now`` waits for the clock to
+        # move again instead of firing over and over at the same instant.
+        for key, entry in fired:
+            self._schedule(tenant, key, entry)
 
     # --- checkpoints ---------------------------------------------------------
 

@@ -1,0 +1,225 @@
+"""The pages in a real headless Chromium: sign in, watch a value change without reloading.
+
+Needs Debian's ``chromium`` and ``chromium-driver``; skipped (with the reason) when
+they are missing, except under ``CI=true``, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+import uvicorn
+
+from vigil.platform import Platform
+from vigil.web.app import create_app
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    from tests.web.conftest import Sequencer, Tokens
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREENSHOTS = Path(os.environ.get("VIGIL_SCREENSHOTS", "/tmp"))
+
+
+def _require_browser() -> None:
+    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+    if not missing:
+        return
+    needed = " and ".join(missing)
+    reason = f"headless browser tests need {needed} (apt install chromium chromium-driver)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    platform: Platform
+    tokens: Tokens
+    sequencer: Sequencer
+
+    def ingest(self, *events: dict[str, object]) -> None:
+        response = httpx.post(
+            f"{self.url}/api/v1/ingest",
+            content=self.sequencer.batch(*events),
+            headers={"Authorization": f"Bearer {self.tokens.gateway}"},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+
+    def reading(self, device: str, entity: str, metric: str, value: object) -> dict[str, object]:
+        return self.sequencer.event("north", device, entity, metric=metric, value=value)
+
+
+@pytest.fixture
+def server(
+    platform_factory: Callable[..., Platform],
+    sequencer: Sequencer,
+    tokens_for: Callable[[Platform], Tokens],
+) -> Iterator[LiveServer]:
+    _require_browser()
+    platform = platform_factory()
+    tokens = tokens_for(platform)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(platform),
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+    )
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    live = LiveServer(f"http://127.0.0.1:{port}", platform, tokens, sequencer)
+    try:
+        yield live
+    finally:
+        uv.should_exit = True
+        thread.join(15)
+        sock.close()
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebDriver]:
+    _require_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    monkeypatch.setenv("SE_OFFLINE", "true")  # Selenium Manager must never download anything
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _wait(driver: WebDriver, condition: Callable[[WebDriver], object], timeout: float = 8) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # An element can go stale between finding and reading it while a page loads.
+    wait = WebDriverWait(
+        driver, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
+    )
+    wait.until(condition)
+
+
+def _text(driver: WebDriver, selector: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    elements = driver.find_elements(By.CSS_SELECTOR, selector)
+    return elements[0].text if elements else ""
+
+
+def _sign_in_as_coordinator(driver: WebDriver, url: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{url}/login")
+    driver.find_element(By.CSS_SELECTOR, 'button[data-demo-tenant="north"]').click()
+    _wait(driver, lambda d: "North Council" in _text(d, "h1"))
+
+
+def test_entity_page_updates_live(server: LiveServer, browser: WebDriver) -> None:
+    """A reading posted by a gateway shows in its cell within seconds, without a reload."""
+    server.ingest(
+        server.reading("north.h1.temp", "north.h1", "temperature", 21.5),
+        server.reading("north.h1.motion", "north.h1", "motion", 1),
+    )
+    server.platform.wait_until_processed()
+    _sign_in_as_coordinator(browser, server.url)
+    browser.get(f"{server.url}/entities/north.h1")
+    cell = 'td.value[data-device="north.h1.temp"][data-metric="temperature"]'
+    assert _text(browser, cell) == "21.5"
+    _wait(browser, lambda d: _text(d, "[data-live-status]") == "live")
+    browser.execute_script("window.__notReloaded = true;")
+
+    server.ingest(server.reading("north.h1.temp", "north.h1", "temperature", 23.75))
+    _wait(browser, lambda d: _text(d, cell).startswith("23.75"))
+
+    server.ingest(
+        server.sequencer.event("north", "north.h1.motion", "north.h1", type="status", battery=7)
+    )
+    _wait(browser, lambda d: "Battery of north.h1.motion is at 7%" in _text(d, "[data-findings]"))
+    # A metric seen for the first time gets a row of its own.
+    server.ingest(server.reading("north.h1.temp", "north.h1", "humidity", 48))
+    _wait(browser, lambda d: _text(d, 'td.value[data-metric="humidity"]') == "48")
+    assert browser.execute_script("return window.__notReloaded === true;")
+
+    for value in (22.0, 22.4, 21.9, 23.1):
+        server.ingest(server.reading("north.h1.temp", "north.h1", "temperature", value))
+    _wait(browser, lambda d: _text(d, cell) == "23.1")
+    time.sleep(1.6)  # let the flash fade before the picture
+    browser.save_screenshot(str(SCREENSHOTS / "vigil-entity.png"))
+
+
+def test_overview_ticker_shows_incoming_readings(server: LiveServer, browser: WebDriver) -> None:
+    """The overview's ticker lists readings and findings as they arrive; other pages render."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{server.url}/login")
+    browser.save_screenshot(str(SCREENSHOTS / "vigil-login.png"))
+    _sign_in_as_coordinator(browser, server.url)
+    _wait(browser, lambda d: _text(d, "[data-live-status]") == "live")
+    server.ingest(
+        server.reading("north.h1.temp", "north.h1", "temperature", 20.5),
+        server.reading("north.h2.temp", "north.h2", "temperature", 18.25),
+        server.sequencer.event("north", "north.h2.temp", "north.h2", type="status", battery=4),
+    )
+    _wait(browser, lambda d: "18.25" in _text(d, "[data-ticker]"))
+    _wait(browser, lambda d: "Battery of north.h2.temp" in _text(d, "[data-ticker]"))
+    browser.save_screenshot(str(SCREENSHOTS / "vigil-overview.png"))
+
+    bad = server.sequencer.event("north", "north.h9.ghost", "north.h1", metric="x", value=1)
+    response = httpx.post(
+        f"{server.url}/api/v1/ingest",
+        content=server.sequencer.batch(bad),
+        headers={"Authorization": f"Bearer {server.tokens.gateway}"},
+    )
+    assert response.status_code == 422
+    browser.get(f"{server.url}/dead-letters")
+    browser.find_element(By.CSS_SELECTOR, "details summary").click()
+    assert "north.h9.ghost" in _text(browser, "details pre")
+    browser.save_screenshot(str(SCREENSHOTS / "vigil-dead-letters.png"))
+    browser.get(f"{server.url}/homes")
+    assert "Flat 1, Elm Court" in _text(browser, "table")
+    browser.save_screenshot(str(SCREENSHOTS / "vigil-homes.png"))
+    browser.get(f"{server.url}/")
+    _wait(browser, lambda d: "Battery of north.h2.temp" in _text(d, "ul.concerns"))
+    browser.save_screenshot(str(SCREENSHOTS / "vigil-overview-reloaded.png"))
+    browser.set_window_size(390, 844)
+    browser.get(f"{server.url}/entities/north.h1")
+    browser.save_screenshot(str(SCREENSHOTS / "vigil-entity-phone.png"))
