@@ -10,21 +10,24 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import msgspec
+
 from vigil.catalog import Catalog
 from vigil.config import Settings
 from vigil.engine.bus import LiveBus
 from vigil.engine.embedded import EmbeddedRuntime
+from vigil.engine.keyed import KeyedRunner
 from vigil.engine.operator import KeyedOperator
 from vigil.ingest.directory import DeviceDirectory, SequenceTracker
 from vigil.ingest.service import Ingestor
-from vigil.signals import DeviceHealth, LastValueTracker
+from vigil.signals import DeviceHealth, LastValueState, LastValueTracker
 from vigil.store import migrate
 from vigil.store.audit import AuditRepository
 from vigil.store.database import open_engine
 from vigil.store.dead_letters import DeadLetterRepository
 from vigil.store.event_log import EventLog, LogRecord
 from vigil.store.operator_state import FindingRepository, OperatorStateRepository
-from vigil.store.readings import ReadingRepository
+from vigil.store.readings import HistoryPoint, LatestValue
 from vigil.store.registry import RegistryRepository
 from vigil.store.tokens import TokenRepository
 from vigil.store.writer import GroupCommitWriter
@@ -59,7 +62,6 @@ class Platform:
         migrate.upgrade(self.engine)
         self.registry = RegistryRepository(self.engine)
         self.tokens = TokenRepository(self.engine)
-        self.readings = ReadingRepository(self.engine)
         self.dead_letters = DeadLetterRepository(self.engine)
         self.findings = FindingRepository(self.engine)
         self.audit = AuditRepository(self.engine)
@@ -122,8 +124,61 @@ class Platform:
         if self._started:
             self.runtime.stop()
             self.writer.stop()
+            self.log.save_sequences_now()
             self._started = False
         self.engine.dispose()
+
+    # --- what pages read of the live state -----------------------------------
+
+    def _last_values(self, tenant: str, entity: str) -> LastValueState | None:
+        def read(runner: KeyedRunner) -> LastValueState | None:
+            state = runner.state_of(tenant, entity)
+            return (
+                None
+                if state is None
+                else msgspec.structs.replace(state, sensors=dict(state.sensors))
+            )
+
+        return self.runtime.read_state(LastValueTracker.name, read)  # type: ignore[no-any-return]
+
+    def latest(self, tenant: str, entity: str) -> list[LatestValue]:
+        """The newest value of each sensor of the entity."""
+        state = self._last_values(tenant, entity)
+        if state is None:
+            return []
+        values = []
+        for slot, sensor in sorted(state.sensors.items()):
+            device, _, metric = slot.rpartition("/")
+            value = sensor.value
+            text = value if isinstance(value, str) else None
+            number = None if text is not None else float(value)
+            values.append(LatestValue(device, metric, number, text, sensor.time, sensor.unit))
+        return values
+
+    def history(self, tenant: str, entity: str) -> list[HistoryPoint]:
+        """Recent trend of each numeric sensor of the entity, oldest first."""
+        state = self._last_values(tenant, entity)
+        if state is None:
+            return []
+        tracker = self.runtime.runner(LastValueTracker.name).operator
+        assert isinstance(tracker, LastValueTracker)
+        points = []
+        for slot, sensor in sorted(state.sensors.items()):
+            device, _, metric = slot.rpartition("/")
+            points += [HistoryPoint(t, device, metric, v) for t, v in tracker.trend(sensor)]
+        return sorted(points, key=lambda point: point.time)
+
+    def last_seen(self, tenant: str) -> dict[str, float]:
+        """Per entity of the tenant, the event time of its newest reading."""
+
+        def read(runner: KeyedRunner) -> dict[str, float]:
+            return {
+                key: max(sensor.time for sensor in entry.state.sensors.values())
+                for (owner, key), entry in runner.keys.items()
+                if owner == tenant and entry.state.sensors
+            }
+
+        return self.runtime.read_state(LastValueTracker.name, read)  # type: ignore[no-any-return]
 
     def wait_until_processed(self, timeout: float = 30.0) -> bool:
         """Block until operators have seen everything committed so far (tests, replay)."""

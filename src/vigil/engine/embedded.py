@@ -77,6 +77,8 @@ class EmbeddedRuntime:
         self._queue: queue.SimpleQueue[list[LogRecord] | _Stop] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="vigil-runtime", daemon=True)
         self._progress = threading.Condition()
+        self._state_lock = threading.Lock()
+        """Held while a batch is processed, so readers see whole batches."""
         self._processed = 0
         self._since_checkpoint = 0
         self._last_checkpoint = time.monotonic()
@@ -114,6 +116,13 @@ class EmbeddedRuntime:
             return self._progress.wait_for(
                 lambda: self._processed >= offset or self.failed is not None, timeout
             )
+
+    def read_state(self, name: str, read: Callable[[KeyedRunner], Any]) -> Any:
+        """``read(runner)`` between batches: for queries of live operator state.
+
+        ``read`` must copy what it returns; the state goes on changing after."""
+        with self._state_lock:
+            return read(self.runner(name))
 
     def runner(self, name: str) -> KeyedRunner:
         for runner in self.runners:
@@ -162,7 +171,8 @@ class EmbeddedRuntime:
     def _handle(self, records: list[LogRecord]) -> None:
         new_findings: list[FindingRow] = []
         for runner in self.runners:
-            emitted = runner.process(records)
+            with self._state_lock:
+                emitted = runner.process(records)
             if not emitted:
                 continue
             new_findings.extend(

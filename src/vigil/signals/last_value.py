@@ -1,4 +1,8 @@
-"""Per entity: the newest value of every sensor and how often it reports."""
+"""Per entity: the newest value of every sensor, how often it reports, and its recent trend.
+
+This state is what pages show as "latest" and draw as sparklines, so the log
+itself needs no per-entity index (which cost half the ingest rate).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,9 @@ class SensorValue(msgspec.Struct):
     count: int = 1
     rate_per_hour: float = 0.0
     """Exponentially weighted readings per hour; a sensor going quiet shows here first."""
+    unit: str | None = None
+    trend: list[tuple[float, float, int]] = []
+    """(bucket start, sum, count) of numeric values, oldest first, at most ``trend_buckets``."""
 
 
 class LastValueState(msgspec.Struct):
@@ -24,30 +31,39 @@ class LastValueState(msgspec.Struct):
 
 
 class LastValueTracker(KeyedOperator[LastValueState]):
-    """The latest value and the reporting rate of every sensor of an entity.
+    """The latest value, reporting rate and recent trend of every sensor of an entity.
 
     Emits a live ``reading`` update per reading, which is what pages show. A late
     reading is counted but does not replace a newer value.
 
     >>> from vigil.events import Reading
-    >>> tracker = LastValueTracker(half_life_hours=1.0)
+    >>> tracker = LastValueTracker(half_life_hours=1.0, trend_bucket_seconds=3600)
     >>> state = tracker.initial_state("home-1")
     >>> for seq, t in enumerate([0.0, 1800.0, 3600.0], start=1):
     ...     event = Reading(tenant="t", device="d", entity="home-1", seq=seq, time=t,
-    ...                     metric="motion", value=1)
+    ...                     metric="motion", value=float(seq))
     ...     state, outputs = tracker.process(state, event)
     >>> outputs[0].data["count"], round(outputs[0].data["rate_per_hour"], 2)
     (3, 1.0)
+    >>> tracker.trend(state.sensors["d/motion"])
+    [(1800.0, 1.5), (5400.0, 3.0)]
     """
 
     name = "last_value"
     State = LastValueState
     late_policy = LatePolicy.PROCESS
 
-    def __init__(self, half_life_hours: float = 6.0) -> None:
-        if half_life_hours <= 0:
-            raise ValueError("half_life_hours must be positive")
+    def __init__(
+        self,
+        half_life_hours: float = 6.0,
+        trend_bucket_seconds: float = 600.0,
+        trend_buckets: int = 36,
+    ) -> None:
+        if half_life_hours <= 0 or trend_bucket_seconds <= 0 or trend_buckets < 1:
+            raise ValueError("half-life, bucket width and bucket count must be positive")
         self.half_life_hours = half_life_hours
+        self.trend_bucket_seconds = trend_bucket_seconds
+        self.trend_buckets = trend_buckets
 
     def key(self, event: Event) -> str | None:
         return event.entity if isinstance(event, Reading) else None
@@ -59,7 +75,7 @@ class LastValueTracker(KeyedOperator[LastValueState]):
         current = state.sensors.get(slot)
         late = False
         if current is None:
-            current = state.sensors[slot] = SensorValue(event.value, time)
+            current = state.sensors[slot] = SensorValue(event.value, time, unit=event.unit)
         elif time < current.time:
             current.count += 1
             late = True
@@ -67,6 +83,11 @@ class LastValueTracker(KeyedOperator[LastValueState]):
             current.rate_per_hour = self._rate(current.rate_per_hour, time - current.time)
             current.value, current.time = event.value, time
             current.count += 1
+            if event.unit is not None:
+                current.unit = event.unit
+        value = event.value
+        if not late and not isinstance(value, str):
+            self._add_to_trend(current, time, float(value))
         output = Output(
             kind="reading",
             tenant=event.tenant,
@@ -75,14 +96,30 @@ class LastValueTracker(KeyedOperator[LastValueState]):
             data={
                 "device": event.device,
                 "metric": event.metric,
-                "value": event.value,
-                "unit": event.unit,
+                "value": value,
+                "unit": current.unit,
                 "count": current.count,
                 "rate_per_hour": current.rate_per_hour,
                 "late": late,
             },
         )
         return state, [output]
+
+    def _add_to_trend(self, sensor: SensorValue, time: float, value: float) -> None:
+        start = time - time % self.trend_bucket_seconds
+        trend = sensor.trend
+        if trend and trend[-1][0] == start:
+            _, total, count = trend[-1]
+            trend[-1] = (start, total + value, count + 1)
+            return
+        trend.append((start, value, 1))
+        if len(trend) > self.trend_buckets:
+            del trend[0]
+
+    def trend(self, sensor: SensorValue) -> list[tuple[float, float]]:
+        """(bucket middle, mean) pairs, oldest first."""
+        half = self.trend_bucket_seconds / 2
+        return [(start + half, total / count) for start, total, count in sensor.trend]
 
     def _rate(self, previous_rate: float, gap_seconds: float) -> float:
         gap_hours = max(gap_seconds, 1e-3) / 3600.0

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
 from sqlalchemy import Connection, Engine, func, select
 
-from vigil.events import Alarm, DeviceStatus, Event, Reading, decode_event_json
-from vigil.store.schema import dead_letters, device_sequences, event_log, latest_values
-from vigil.store.upsert import positional_marker, upsert
+from vigil.events import Alarm, Event, Reading, decode_event_json
+from vigil.store.schema import dead_letters, device_sequences, devices, event_log, log_marks
+from vigil.store.upsert import positional_marker, upsert_rows
+
+SEQUENCES_MARK = "sequences"
 
 
 class LogRecord(msgspec.Struct, frozen=True):
@@ -43,14 +46,7 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
 
 _json = msgspec.json.Encoder()
 _COLUMNS = ", ".join(f'"{column.name}"' for column in event_log.columns)
-_SQLITE_BULK_INSERT = (
-    f"INSERT INTO event_log ({_COLUMNS}) SELECT "
-    + ", ".join(f"value->>{i}" for i in range(len(event_log.columns)))
-    + " FROM json_each(?)"
-)
-"""One statement per batch, unpacked by SQLite in C: the sqlite3 module releases the
-GIL around every row of an ``executemany``, and under load each re-acquisition
-waits behind the other threads, which cut the insert rate four-fold."""
+_TAGS = {cls: cls.__struct_config__.tag for cls in Event.__args__}  # type: ignore[attr-defined]
 
 
 def _metric_and_value(event: Event) -> tuple[str | None, float | None]:
@@ -62,17 +58,6 @@ def _metric_and_value(event: Event) -> tuple[str | None, float | None]:
     if isinstance(event, Alarm):
         return event.alarm, None
     return None, None
-
-
-def _bulk_insert(connection: Connection, rows: list[tuple[Any, ...]]) -> None:
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql(_SQLITE_BULK_INSERT, (_json.encode(rows).decode(),))
-        return
-    marker = positional_marker(connection)
-    statement = f"INSERT INTO event_log ({_COLUMNS}) VALUES ({', '.join([marker] * len(rows[0]))})"
-    connection.exec_driver_sql(
-        statement, [(*row[:-1], _json.encode(row[-1]).decode()) for row in rows]
-    )
 
 
 class AppendJob:
@@ -103,8 +88,10 @@ class AppendJob:
         return records
 
     def committed(self, result: list[LogRecord]) -> None:
-        if result and self.on_commit is not None:
-            self.on_commit(result)
+        if result:
+            self.log.committed(result)
+            if self.on_commit is not None:
+                self.on_commit(result)
 
     def rolled_back(self) -> None:
         if self.accepted:
@@ -112,13 +99,23 @@ class AppendJob:
 
 
 class EventLog:
-    """Owns offsets; only the writer thread calls ``reserve``/``write_events``/``release``."""
+    """Owns offsets and the per-device sequence marks.
 
-    def __init__(self, engine: Engine) -> None:
+    Only the writer thread calls ``reserve``, ``write_events``, ``release`` and
+    ``committed``. Sequences are persisted every ``sequences_every`` seconds, not
+    per batch: two upserts per batch cost more than the events' own insert.
+    """
+
+    def __init__(self, engine: Engine, *, sequences_every: float = 2.0) -> None:
         self.engine = engine
+        self.sequences_every = sequences_every
         with engine.connect() as connection:
             last = connection.execute(select(func.max(event_log.c.offset))).scalar()
         self._next_offset = (last or 0) + 1
+        self._committed_offset = self._next_offset - 1
+        self._unsaved_sequences: dict[tuple[str, str], int] = {}
+        self._saving: dict[tuple[str, str], int] = {}
+        self._last_saved = time.monotonic()
 
     @property
     def next_offset(self) -> int:
@@ -131,19 +128,28 @@ class EventLog:
 
     def release(self, first: int) -> None:
         self._next_offset = min(self._next_offset, first)
+        self._saving = {}
+
+    def committed(self, records: list[LogRecord]) -> None:
+        self._committed_offset = records[-1].offset
+        for key, seq in self._saving.items():
+            if self._unsaved_sequences.get(key) == seq:
+                del self._unsaved_sequences[key]
+        self._saving = {}
+        unsaved = self._unsaved_sequences
+        for record in records:
+            event = record.event
+            unsaved[(event.tenant, event.device)] = event.seq
 
     def write_events(
         self, connection: Connection, first_offset: int, accepted: Sequence[Accepted]
     ) -> list[LogRecord]:
+        encode = _json.encode
         rows: list[tuple[Any, ...]] = []
-        tag = {cls: cls.__struct_config__.tag for cls in (Reading, DeviceStatus, Alarm)}
         records: list[LogRecord] = []
-        latest: dict[tuple[str, str, str], dict[str, Any]] = {}
-        sequences: dict[tuple[str, str], int] = {}
         offset = first_offset
         for item in accepted:
             event = item.event
-            time = event.timestamp
             metric, value = _metric_and_value(event)
             rows.append(
                 (
@@ -152,52 +158,67 @@ class EventLog:
                     item.entity_number,
                     item.device_number,
                     event.seq,
-                    tag[type(event)],
-                    time,
+                    _TAGS[type(event)],
+                    event.timestamp,
                     item.received,
                     metric,
                     value,
-                    event,
+                    encode(event).decode(),
                 )
             )
             records.append(LogRecord(offset, item.received, event))
-            sequences[(event.tenant, event.device)] = event.seq
-            if metric is not None and isinstance(event, Reading):
-                latest[(event.tenant, event.device, metric)] = {
-                    "tenant": event.tenant,
-                    "device": event.device,
-                    "metric": metric,
-                    "entity": event.entity,
-                    "value": value,
-                    "text": event.value if isinstance(event.value, str) else None,
-                    "time": time,
-                    "offset": offset,
-                }
             offset += 1
-        _bulk_insert(connection, rows)
-        upsert(
+        marker = positional_marker(connection)
+        statement = f"INSERT INTO event_log ({_COLUMNS}) VALUES ({', '.join([marker] * 11)})"
+        connection.exec_driver_sql(statement, rows)
+        if time.monotonic() - self._last_saved >= self.sequences_every:
+            self._save_sequences(connection)
+        return records
+
+    def _save_sequences(self, connection: Connection) -> None:
+        """Persist the sequences of everything committed so far, and mark how far that is."""
+        self._saving = dict(self._unsaved_sequences)
+        upsert_rows(
             connection,
             device_sequences,
-            [{"tenant": t, "device": d, "last_seq": s} for (t, d), s in sequences.items()],
+            ("tenant", "device", "last_seq"),
+            [(t, d, s) for (t, d), s in self._saving.items()],
             keys=("tenant", "device"),
             update=("last_seq",),
         )
-        upsert(
+        upsert_rows(
             connection,
-            latest_values,
-            list(latest.values()),
-            keys=("tenant", "device", "metric"),
-            update=("entity", "value", "text", "time", "offset"),
+            log_marks,
+            ("name", "offset"),
+            [(SEQUENCES_MARK, self._committed_offset)],
+            keys=("name",),
+            update=("offset",),
         )
-        return records
+        self._last_saved = time.monotonic()
 
-    def last_sequence(self, tenant: str, device: str) -> int | None:
+    def save_sequences_now(self) -> None:
+        """On a clean stop: the next start need not scan the log tail."""
+        with self.engine.begin() as connection:
+            self._save_sequences(connection)
+        self._unsaved_sequences.clear()
+        self._saving = {}
+
+    def sequences(self) -> list[tuple[str, str, int]]:
+        """Highest accepted sequence per device: the saved marks plus the log after them."""
         with self.engine.connect() as connection:
-            return connection.execute(
-                select(device_sequences.c.last_seq).where(
-                    device_sequences.c.tenant == tenant, device_sequences.c.device == device
-                )
+            saved = {(t, d): s for t, d, s in connection.execute(select(device_sequences)).all()}
+            mark = connection.execute(
+                select(log_marks.c.offset).where(log_marks.c.name == SEQUENCES_MARK)
             ).scalar()
+            tail = connection.execute(
+                select(devices.c.tenant, devices.c.id, func.max(event_log.c.seq))
+                .join(devices, devices.c.number == event_log.c.device_number)
+                .where(event_log.c.offset > (mark or 0))
+                .group_by(devices.c.tenant, devices.c.id)
+            ).all()
+        for tenant, device, seq in tail:
+            saved[(tenant, device)] = max(seq, saved.get((tenant, device), seq))
+        return [(t, d, s) for (t, d), s in saved.items()]
 
     def read(self, after_offset: int, limit: int = 10_000) -> list[LogRecord]:
         """Records with offset greater than ``after_offset``, in order."""
@@ -220,23 +241,19 @@ class EventLog:
         self, tenant: str, keys: Sequence[tuple[int, int, int, float]]
     ) -> set[tuple[int, int]]:
         """Of ``(entity_number, device_number, seq, time)``, the ``(device_number, seq)``
-        already in the log. A re-sent event repeats its time, which the index covers."""
+        already in the log. Rare (only for sequences older than the newest), so a scan
+        by time and device is acceptable."""
         found: set[tuple[int, int]] = set()
         with self.engine.connect() as connection:
-            for entity_number, device_number, seq, time in keys:
+            for _entity_number, device_number, seq, event_time in keys:
                 hit = connection.execute(
                     select(event_log.c.offset).where(
                         event_log.c.tenant == tenant,
-                        event_log.c.entity_number == entity_number,
-                        event_log.c.time == time,
                         event_log.c.device_number == device_number,
                         event_log.c.seq == seq,
+                        event_log.c.time == event_time,
                     )
                 ).first()
                 if hit is not None:
                     found.add((device_number, seq))
         return found
-
-    def sequences(self) -> list[tuple[str, str, int]]:
-        with self.engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(select(device_sequences))]  # type: ignore[misc]

@@ -30,6 +30,7 @@ metadata = MetaData(
 )
 
 ID = 128
+LogOffset = BigInteger().with_variant(Integer(), "sqlite")
 
 tenants = Table(
     "tenants",
@@ -79,7 +80,8 @@ api_tokens = Table(
 event_log = Table(
     "event_log",
     metadata,
-    Column("offset", BigInteger, primary_key=True, autoincrement=False),
+    # INTEGER in SQLite, so that the offset is the rowid itself rather than a second index.
+    Column("offset", LogOffset, primary_key=True, autoincrement=False),
     Column("tenant", String(ID), nullable=False),
     Column("entity_number", Integer, nullable=False),
     Column("device_number", Integer, nullable=False),
@@ -90,14 +92,15 @@ event_log = Table(
     Column("metric", String(64)),
     Column("value", Float),
     Column("body", Text, nullable=False),
-    Index("ix_event_log_entity_time", "entity_number", "time"),
+    Index("ix_event_log_time", "time"),
 )
 """The durable log: an event is acknowledged only once its row is committed.
 
 ``offset`` orders the log; operators consume it in that order and checkpoint the
 offset they reached. ``body`` is the whole event (JSON) for replay.
-Entities and devices are referred to by their integer ``number``: a text key
-in the per-row index costs more than half of the insert rate.
+Entities and devices are referred to by their integer ``number``. There is no
+per-entity index: one costs more than half of the insert rate, and what pages
+need per entity (latest values, trends) lives in operator state.
 """
 
 device_sequences = Table(
@@ -107,22 +110,17 @@ device_sequences = Table(
     Column("device", String(ID), primary_key=True),
     Column("last_seq", BigInteger, nullable=False),
 )
-"""Highest sequence number accepted per device, written in the same transaction
-as the events: what makes re-sent readings idempotent across restarts."""
+"""Highest sequence number accepted per device, as of ``log_marks['sequences']``:
+what makes re-sent readings idempotent across restarts. Written every few
+seconds rather than per batch; on start the log after the mark fills the gap."""
 
-latest_values = Table(
-    "latest_values",
+log_marks = Table(
+    "log_marks",
     metadata,
-    Column("tenant", String(ID), primary_key=True),
-    Column("device", String(ID), primary_key=True),
-    Column("metric", String(64), primary_key=True),
-    Column("entity", String(ID), nullable=False),
-    Column("value", Float),
-    Column("text", Text),
-    Column("time", Float, nullable=False),
-    Column("offset", BigInteger, nullable=False),
-    Index("ix_latest_values_entity", "tenant", "entity"),
+    Column("name", String(32), primary_key=True),
+    Column("offset", LogOffset, nullable=False),
 )
+"""How far into the log a derived table is complete."""
 
 dead_letters = Table(
     "dead_letters",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 from concurrent.futures import Future
 from typing import Any, Protocol
@@ -90,10 +91,11 @@ class GroupCommitWriter:
     def _commit_group(self, group: list[tuple[WriteJob, Future[Any]]]) -> None:
         try:
             results = self._transaction(group)
-        except SQLAlchemyError:
-            # One job may be at fault: give each its own transaction so the rest land.
+        except Exception:
             if len(group) == 1:
-                log.exception("write failed")
+                self._fail(group[0])
+                return
+            # One job may be at fault: give each its own transaction so the rest land.
             for item in group:
                 self._commit_alone(item)
             return
@@ -102,21 +104,29 @@ class GroupCommitWriter:
     def _commit_alone(self, item: tuple[WriteJob, Future[Any]]) -> None:
         try:
             results = self._transaction([item])
-        except SQLAlchemyError as err:
-            item[1].set_exception(translate(err, "writing"))
+        except Exception:
+            self._fail(item)
             return
         self._finish([item], results)
 
+    def _fail(self, item: tuple[WriteJob, Future[Any]]) -> None:
+        """Runs inside the ``except`` of the failed transaction."""
+        error = sys.exc_info()[1]
+        log.exception("write failed")
+        if isinstance(error, SQLAlchemyError):
+            error = translate(error, "writing")
+        item[1].set_exception(error if error is not None else StoreError("write failed"))
+
     def _transaction(self, group: list[tuple[WriteJob, Future[Any]]]) -> list[Any]:
         results: list[Any] = []
-        written: list[WriteJob] = []
+        started: list[WriteJob] = []
         try:
             with self.engine.begin() as connection:
                 for job, _ in group:
+                    started.append(job)  # before write(): a job that raises is undone too
                     results.append(job.write(connection))
-                    written.append(job)
         except BaseException:
-            for job in reversed(written):
+            for job in reversed(started):
                 job.rolled_back()
             raise
         return results

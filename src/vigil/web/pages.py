@@ -339,7 +339,7 @@ def _entity_list(request: Request, principal: Principal, platform: Platform, slu
     entities: list[Entity] = [
         entity for kind in kinds for entity in platform.registry.entities(principal.tenant, kind)
     ]
-    last_seen = platform.readings.last_seen(principal.tenant)
+    last_seen = platform.last_seen(principal.tenant)
     open_count = Counter(
         finding.entity
         for finding in open_findings(platform.findings.recent(principal.tenant, limit=1000))
@@ -373,9 +373,7 @@ def entity_page(
         now=platform.clock(),
     )
     devices = platform.registry.devices(tenant, entity_id)
-    latest = {
-        (value.device, value.metric): value for value in platform.readings.latest(tenant, entity_id)
-    }
+    latest = {(value.device, value.metric): value for value in platform.latest(tenant, entity_id)}
     slots = list(latest)
     slots += [
         (device.id, metric)

@@ -36,24 +36,24 @@ def get_entity(entity_id: str, principal: Reader, platform: PlatformDep) -> Resp
     body: dict[str, Any] = {
         "entity": entity,
         "devices": platform.registry.devices(principal.tenant, entity_id),
-        "latest": platform.readings.latest(principal.tenant, entity_id),
+        "latest": platform.latest(principal.tenant, entity_id),
     }
     return _json(body)
 
 
-@router.get("/{entity_id}/history", summary="Recent readings of one entity")
+@router.get("/{entity_id}/history", summary="Recent trend of each numeric sensor of one entity")
 def history(
     entity_id: str,
     principal: Reader,
     platform: PlatformDep,
-    hours: float = Query(24.0, gt=0, le=24 * 35),
-    limit: int = Query(2000, gt=0, le=20_000),
+    hours: float = Query(6.0, gt=0, le=24 * 35),
 ) -> Response:
+    """Means per trend bucket (10 minutes by default), newest ``hours`` only."""
     platform.registry.entity(principal.tenant, entity_id)  # 404 unless it is the caller's
-    newest = platform.readings.last_seen(principal.tenant).get(entity_id, platform.clock())
-    points = platform.readings.history(
-        principal.tenant, entity_id, since=newest - hours * 3600, limit=limit
-    )
+    points = platform.history(principal.tenant, entity_id)
+    if points:
+        since = points[-1].time - hours * 3600
+        points = [point for point in points if point.time >= since]
     return _json(points)
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 03:23:50.141478
+Create Date: 2026-11-26 03:43:13.008518
 """
 
 from __future__ import annotations
@@ -95,7 +95,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "event_log",
-        sa.Column("offset", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column(
+            "offset",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.Column("tenant", sa.String(length=128), nullable=False),
         sa.Column("entity_number", sa.Integer(), nullable=False),
         sa.Column("device_number", sa.Integer(), nullable=False),
@@ -109,7 +114,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("offset", name=op.f("pk_event_log")),
     )
     with op.batch_alter_table("event_log", schema=None) as batch_op:
-        batch_op.create_index("ix_event_log_entity_time", ["entity_number", "time"], unique=False)
+        batch_op.create_index("ix_event_log_time", ["time"], unique=False)
 
     op.create_table(
         "findings",
@@ -129,20 +134,11 @@ def upgrade() -> None:
         batch_op.create_index("ix_findings_tenant_time", ["tenant", "time"], unique=False)
 
     op.create_table(
-        "latest_values",
-        sa.Column("tenant", sa.String(length=128), nullable=False),
-        sa.Column("device", sa.String(length=128), nullable=False),
-        sa.Column("metric", sa.String(length=64), nullable=False),
-        sa.Column("entity", sa.String(length=128), nullable=False),
-        sa.Column("value", sa.Float(), nullable=True),
-        sa.Column("text", sa.Text(), nullable=True),
-        sa.Column("time", sa.Float(), nullable=False),
-        sa.Column("offset", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("tenant", "device", "metric", name=op.f("pk_latest_values")),
+        "log_marks",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("offset", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_log_marks")),
     )
-    with op.batch_alter_table("latest_values", schema=None) as batch_op:
-        batch_op.create_index("ix_latest_values_entity", ["tenant", "entity"], unique=False)
-
     op.create_table(
         "operator_checkpoints",
         sa.Column("operator", sa.String(length=64), nullable=False),
@@ -173,17 +169,14 @@ def downgrade() -> None:
     op.drop_table("tenants")
     op.drop_table("operator_state")
     op.drop_table("operator_checkpoints")
-    with op.batch_alter_table("latest_values", schema=None) as batch_op:
-        batch_op.drop_index("ix_latest_values_entity")
-
-    op.drop_table("latest_values")
+    op.drop_table("log_marks")
     with op.batch_alter_table("findings", schema=None) as batch_op:
         batch_op.drop_index("ix_findings_tenant_time")
         batch_op.drop_index("ix_findings_entity")
 
     op.drop_table("findings")
     with op.batch_alter_table("event_log", schema=None) as batch_op:
-        batch_op.drop_index("ix_event_log_entity_time")
+        batch_op.drop_index("ix_event_log_time")
 
     op.drop_table("event_log")
     op.drop_table("entities")
