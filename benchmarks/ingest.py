@@ -59,6 +59,8 @@ class Server:
         ]  # fmt: skip
         if mqtt_prefix:
             command += ["--mqtt-prefix", mqtt_prefix]
+        if os.environ.get("VIGIL_BENCH_SWITCH"):
+            command += ["--switch-interval", os.environ["VIGIL_BENCH_SWITCH"]]
         self.process = subprocess.Popen(command)
         self.sequences: dict[str, int] = {}
         self.url = f"http://127.0.0.1:{self.port}"
@@ -90,7 +92,7 @@ class Server:
         while time.time() < deadline:
             if self.probe("status")["processed_offset"] >= offset:
                 return
-            time.sleep(0.02)
+            time.sleep(0.1)
         raise RuntimeError(f"operators did not reach offset {offset}")
 
     def stop(self) -> None:

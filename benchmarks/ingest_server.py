@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -82,7 +83,10 @@ def main() -> None:
     parser.add_argument("--homes", type=int, default=250)
     parser.add_argument("--sensors", type=int, default=10)
     parser.add_argument("--mqtt-prefix")
+    parser.add_argument("--switch-interval", type=float)
     args = parser.parse_args()
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
 
     settings = Settings(
         store={"url": f"sqlite:///{args.db}", "sqlite_synchronous": "FULL"},

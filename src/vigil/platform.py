@@ -6,6 +6,7 @@ parts, so one process and a test build them the same way.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -116,6 +117,10 @@ class Platform:
 
     def start(self) -> None:
         if not self._started:
+            threshold = self.settings.engine.gc_threshold
+            if threshold:
+                gc.freeze()  # what exists at start-up is long-lived: never scan it again
+                gc.set_threshold(threshold, *gc.get_threshold()[1:])
             self.writer.start()
             self.runtime.start()  # builds the operators from the registry as it is now
             self._started = True

@@ -160,6 +160,7 @@ class EmbeddedRuntime:
 
     def _catch_up(self) -> None:
         after = min((runner.offset for runner in self.runners), default=0)
+        self._set_processed(after)
         while True:
             records = self.log_store.read(after, self.catch_up_page)
             if not records:
@@ -167,6 +168,11 @@ class EmbeddedRuntime:
             self._handle(records)
             after = records[-1].offset
         self._checkpoint(wait=False)
+
+    def _set_processed(self, offset: int) -> None:
+        with self._progress:
+            self._processed = max(self._processed, offset)
+            self._progress.notify_all()
 
     def _handle(self, records: list[LogRecord]) -> None:
         new_findings: list[FindingRow] = []
@@ -188,9 +194,7 @@ class EmbeddedRuntime:
             or time.monotonic() - self._last_checkpoint >= self.checkpoint_seconds
         ):
             self._checkpoint(wait=False)
-        with self._progress:
-            self._processed = max(self._processed, records[-1].offset)
-            self._progress.notify_all()
+        self._set_processed(records[-1].offset)
 
     def _checkpoint(self, *, wait: bool) -> None:
         checkpoints = [

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from vigil.engine.operator import KeyedOperator, LatePolicy, Output
+from vigil.events import event_timestamp
 from vigil.store.event_log import LogRecord
 
 
@@ -22,6 +23,12 @@ class KeyState(msgspec.Struct):
     watermark: float
     """Largest event time this key has processed."""
     wakeup: float | None = None
+    """When the operator wants ``on_time`` next."""
+    queued: float | None = None
+    """The time of this key's entry in the timer heap, if it has one (never later than
+    ``wakeup``). A wakeup that moves later, as a heartbeat does with every event,
+    leaves the entry alone; when it comes up it is put back at the new time. So the
+    heap holds one entry per key, not one per event."""
 
 
 class Emitted(msgspec.Struct, frozen=True):
@@ -54,74 +61,94 @@ class KeyedRunner:
         self.offset = 0
         """Offset of the last record processed."""
         self.late_dropped = 0
+        self._has_timers = type(operator).next_wakeup is not KeyedOperator.next_wakeup
 
     @property
     def name(self) -> str:
         return self.operator.name
 
     def process(self, records: Iterable[LogRecord]) -> list[Emitted]:
+        # The hot loop of the platform: attribute look-ups are hoisted on purpose.
         emitted: list[Emitted] = []
+        append = emitted.append
         operator = self.operator
+        key_of, process = operator.key, operator.process
+        lateness = operator.allowed_lateness
+        drop_late = operator.late_policy is LatePolicy.DROP
+        keys, clocks, mark_dirty = self.keys, self.clocks, self.dirty.add
+        has_timers = self._has_timers
         for record in records:
-            if record.offset <= self.offset:
+            offset = record.offset
+            if offset <= self.offset:
                 continue  # already reflected in the restored state
-            self.offset = record.offset
+            self.offset = offset
             event = record.event
             tenant = event.tenant
-            time = event.timestamp
-            key = operator.key(event)
+            time = event.time
+            if type(time) is not float:
+                time = event_timestamp(time)
+            key = key_of(event)
             index = 0
             if key is not None:
                 slot = (tenant, key)
-                entry = self.keys.get(slot)
+                entry = keys.get(slot)
                 if entry is None:
-                    entry = KeyState(operator.initial_state(key), time)
-                    self.keys[slot] = entry
-                late = time < entry.watermark - operator.allowed_lateness
-                if late and operator.late_policy is LatePolicy.DROP:
+                    entry = keys[slot] = KeyState(operator.initial_state(key), time)
+                if drop_late and time < entry.watermark - lateness:
                     self.late_dropped += 1
                 else:
-                    entry.state, outputs = operator.process(entry.state, event)
+                    entry.state, outputs = process(entry.state, event)
                     if time > entry.watermark:
                         entry.watermark = time
                     for output in outputs:
-                        emitted.append(Emitted(record.offset, index, record.received, output))
+                        append(Emitted(offset, index, record.received, output))
                         index += 1
-                    self._schedule(tenant, key, entry)
-                    self.dirty.add(slot)
-            clock = self.clocks.get(tenant)
+                    if has_timers:
+                        self._schedule(tenant, key, entry)
+                    mark_dirty(slot)
+            clock = clocks.get(tenant)
             if clock is None or time > clock:
-                self.clocks[tenant] = time
-                self._fire(tenant, time, record, index, emitted)
+                clocks[tenant] = time
+                if has_timers:
+                    self._fire(tenant, time, record, index, emitted)
         return emitted
 
     def _schedule(self, tenant: str, key: str, entry: KeyState) -> None:
-        wakeup = self.operator.next_wakeup(entry.state)
-        if wakeup != entry.wakeup:
-            entry.wakeup = wakeup
-            if wakeup is not None:
-                heapq.heappush(self.timers.setdefault(tenant, []), (wakeup, key))
+        wakeup = entry.wakeup = self.operator.next_wakeup(entry.state)
+        if wakeup is not None and (entry.queued is None or wakeup < entry.queued):
+            entry.queued = wakeup
+            heapq.heappush(self.timers.setdefault(tenant, []), (wakeup, key))
 
     def _fire(
         self, tenant: str, now: float, record: LogRecord, index: int, emitted: list[Emitted]
     ) -> None:
         heap = self.timers.get(tenant)
-        fired: list[tuple[str, KeyState]] = []
+        due: list[tuple[float, str, KeyState]] = []
         while heap and heap[0][0] <= now:
-            wakeup, key = heapq.heappop(heap)
+            queued, key = heapq.heappop(heap)
             entry = self.keys.get((tenant, key))
-            if entry is None or entry.wakeup != wakeup:
-                continue  # superseded by a later schedule
-            entry.wakeup = None
+            if entry is None or entry.queued != queued:
+                continue  # an earlier entry for this key replaced this one
+            entry.queued = None
+            if entry.wakeup is None:
+                continue
+            if entry.wakeup > now:  # moved later since it was queued
+                entry.queued = entry.wakeup
+                heapq.heappush(heap, (entry.wakeup, key))
+                continue
+            due.append((entry.wakeup, key, entry))
+        # Fired in (wakeup, key) order whatever the heap's history, so a restored runner
+        # numbers its outputs exactly as an uninterrupted one.
+        due.sort(key=lambda item: (item[0], item[1]))
+        for _, key, entry in due:
             entry.state, outputs = self.operator.on_time(entry.state, now)
             for output in outputs:
                 emitted.append(Emitted(record.offset, index, record.received, output))
                 index += 1
-            fired.append((key, entry))
             self.dirty.add((tenant, key))
         # Rescheduled only now: a timer set at or before ``now`` waits for the clock to
         # move again instead of firing over and over at the same instant.
-        for key, entry in fired:
+        for _, key, entry in due:
             self._schedule(tenant, key, entry)
 
     # --- checkpoints ---------------------------------------------------------
@@ -156,6 +183,7 @@ class KeyedRunner:
             entry = KeyState(decode(stored.state), stored.watermark, stored.wakeup)
             self.keys[(tenant, key)] = entry
             if entry.wakeup is not None:
+                entry.queued = entry.wakeup
                 self.timers.setdefault(tenant, []).append((entry.wakeup, key))
         for heap in self.timers.values():
             heapq.heapify(heap)

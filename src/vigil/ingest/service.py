@@ -132,14 +132,11 @@ class Ingestor:
             # A single event, as a small device would send it.
             try:
                 return [(0, event_decoder(body))], []
+            except msgspec.ValidationError as err:  # a subclass of DecodeError: first
+                rejection = Rejection(index=0, reason=Reason.INVALID_EVENT, detail=str(err))
+                return [], [(rejection, body)]
             except msgspec.DecodeError as err:
                 raise MalformedPayload(f"not valid JSON: {err}") from err
-            except msgspec.ValidationError as err:
-                return (
-                    [],
-                    [(Rejection(index=0, reason=Reason.INVALID_EVENT, detail=str(err)), body)],
-                    False,
-                )
         try:
             batch = batch_decoder(body)
             if len(batch.events) > self.settings.max_batch_events:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -28,6 +29,22 @@ class DeviceHealthState(msgspec.Struct):
     repeat_value: dict[str, float] = {}
     repeat_since: dict[str, float] = {}
     repeat_count: dict[str, int] = {}
+
+
+def _finding(
+    outputs: list[Output], event: Event, time: float, kind: str, message: str, **data: Any
+) -> None:
+    outputs.append(
+        Output(
+            kind=kind,
+            tenant=event.tenant,
+            entity=event.entity,
+            time=time,
+            data={"device": event.device, **data},
+            message=message,
+            durable=True,
+        )
+    )
 
 
 def _clock(timestamp: float) -> str:
@@ -89,22 +106,10 @@ class DeviceHealth(KeyedOperator[DeviceHealthState]):
         self, state: DeviceHealthState, event: Event
     ) -> tuple[DeviceHealthState, list[Output]]:
         time = event.timestamp
-        state.tenant, state.device, state.entity = event.tenant, event.device, event.entity
+        if not state.tenant:
+            state.tenant, state.device, state.entity = event.tenant, event.device, event.entity
         outputs: list[Output] = []
-
-        def finding(kind: str, message: str, **data: Any) -> None:
-            outputs.append(
-                Output(
-                    kind=kind,
-                    tenant=event.tenant,
-                    entity=event.entity,
-                    time=time,
-                    data={"device": event.device, **data},
-                    message=message,
-                    durable=True,
-                )
-            )
-
+        finding = partial(_finding, outputs, event, time)
         went_offline = isinstance(event, DeviceStatus) and event.online is False
         if state.offline and not went_offline:
             state.offline = False

@@ -21,8 +21,8 @@ class SensorValue(msgspec.Struct):
     rate_per_hour: float = 0.0
     """Exponentially weighted readings per hour; a sensor going quiet shows here first."""
     unit: str | None = None
-    trend: list[tuple[float, float, int]] = []
-    """(bucket start, sum, count) of numeric values, oldest first, at most ``trend_buckets``."""
+    trend: list[list[float]] = []
+    """[bucket start, sum, count] of numeric values, oldest first, at most ``trend_buckets``."""
 
 
 class LastValueState(msgspec.Struct):
@@ -43,7 +43,8 @@ class LastValueTracker(KeyedOperator[LastValueState]):
     ...     event = Reading(tenant="t", device="d", entity="home-1", seq=seq, time=t,
     ...                     metric="motion", value=float(seq))
     ...     state, outputs = tracker.process(state, event)
-    >>> outputs[0].data["count"], round(outputs[0].data["rate_per_hour"], 2)
+    >>> sensor = state.sensors["d/motion"]
+    >>> sensor.count, round(sensor.rate_per_hour, 2)
     (3, 1.0)
     >>> tracker.trend(state.sensors["d/motion"])
     [(1800.0, 1.5), (5400.0, 3.0)]
@@ -98,8 +99,6 @@ class LastValueTracker(KeyedOperator[LastValueState]):
                 "metric": event.metric,
                 "value": value,
                 "unit": current.unit,
-                "count": current.count,
-                "rate_per_hour": current.rate_per_hour,
                 "late": late,
             },
         )
@@ -108,11 +107,13 @@ class LastValueTracker(KeyedOperator[LastValueState]):
     def _add_to_trend(self, sensor: SensorValue, time: float, value: float) -> None:
         start = time - time % self.trend_bucket_seconds
         trend = sensor.trend
-        if trend and trend[-1][0] == start:
-            _, total, count = trend[-1]
-            trend[-1] = (start, total + value, count + 1)
-            return
-        trend.append((start, value, 1))
+        if trend:
+            last = trend[-1]
+            if last[0] == start:
+                last[1] += value
+                last[2] += 1
+                return
+        trend.append([start, value, 1.0])
         if len(trend) > self.trend_buckets:
             del trend[0]
 

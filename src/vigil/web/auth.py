@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Annotated
 
@@ -22,7 +23,7 @@ def get_platform(request: Request) -> Platform:
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-def authenticate(request: Request, platform: PlatformDep) -> Principal:
+async def authenticate(request: Request, platform: PlatformDep) -> Principal:
     token = None
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
@@ -33,7 +34,9 @@ def authenticate(request: Request, platform: PlatformDep) -> Principal:
         token = request.cookies.get(COOKIE)
     if not token:
         raise NotAuthenticated("no credentials: send 'Authorization: Bearer <token>'")
-    record = platform.tokens.authenticate(token)
+    record = platform.tokens.cached(token)
+    if record is None:
+        record = await asyncio.to_thread(platform.tokens.authenticate, token)
     if record is None:
         raise NotAuthenticated("unknown or revoked token")
     return Principal(tenant=record.tenant, role=record.role, name=record.name, token_id=record.id)
