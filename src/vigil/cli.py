@@ -132,6 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VigilError as err:
         print(f"vigil: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # e.g. the server or broker to send to is not there
+        print(f"vigil: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -180,6 +183,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         platform = Platform(_settings(args))
         try:
+            platform.registry.tenant(args.tenant)  # NotFound names it
             print(platform.tokens.create(args.tenant, args.name, args.role, now=time.time()))
         finally:
             platform.stop()

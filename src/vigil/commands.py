@@ -97,7 +97,7 @@ def simulate(
 
     now = time.time()
     start = now - hours * 3600 if speed == 0 else now
-    region = Region(RegionConfig(seed=seed, start=start))
+    region = Region(RegionConfig(seed=seed, start=start, first_seq=int(now * 1000)))
     platform = Platform(settings)  # registers the region in the store the server reads
     catalog = region.catalog()
     platform.apply_catalog(catalog)

@@ -42,8 +42,6 @@ class IngestSettings(_Section):
     """Events further ahead of the platform clock are rejected: the device clock is wrong."""
     max_past_seconds: float = Field(default=35 * 86400.0, gt=0)
     """Events older than this are rejected: too late to act on, and likely a wrong clock."""
-    writer_max_batch: int = Field(default=20_000, gt=0)
-    """Most events committed in one transaction by the group-commit writer."""
     dead_letter_raw_bytes: int = Field(default=16_384, gt=0)
     """How much of a rejected payload is kept for people to inspect."""
 
@@ -73,8 +71,6 @@ class WebSettings(_Section):
     port: int = 8000
     demo_login: bool = False
     """Offer one-click sign-in as the demo users. Never on in production."""
-    session_secret: str | None = None
-    """Signs the web session cookie. Required unless ``demo_login`` is on."""
 
 
 class Settings(BaseSettings):

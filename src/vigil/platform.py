@@ -81,6 +81,7 @@ class Platform:
             writer=self.writer,
             clock=clock,
             on_commit=self._committed,
+            registry=self.registry.device_refs,
         )
         self._started = False
 

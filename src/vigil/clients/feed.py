@@ -61,13 +61,15 @@ async def feed(
     start: float | None = None,
     clock: Callable[[], float] = time.time,
     progress: FeedProgress | None = None,
-    concurrency: int = 4,
+    concurrency: int = 1,
 ) -> int:
     """Send ``events`` (in time order) through ``sink``; returns how many were sent.
 
     ``speed`` 0 sends as fast as the sink acknowledges; otherwise event time
     advances ``speed`` seconds per wall-clock second from the first event, and
-    nothing is sent before its time has come.
+    nothing is sent before its time has come. ``concurrency`` above 1 lets batches
+    overtake each other, so use it only when batches share no device: a device's
+    events must arrive in sequence order.
     """
     sent = 0
     first_time: float | None = None

@@ -20,14 +20,19 @@ class HttpSink:
         for event in events:
             by_tenant.setdefault(event.tenant, []).append(event)
         for tenant, group in by_tenant.items():
-            response = await self.client.post(
-                "/api/v1/ingest",
-                content=encode_json(Batch(events=group)),
-                headers={
-                    "Authorization": f"Bearer {self.tokens[tenant]}",
-                    "Content-Type": "application/json",
-                },
-            )
+            try:
+                response = await self.client.post(
+                    "/api/v1/ingest",
+                    content=encode_json(Batch(events=group)),
+                    headers={
+                        "Authorization": f"Bearer {self.tokens[tenant]}",
+                        "Content-Type": "application/json",
+                    },
+                )
+            except httpx.TransportError as err:
+                raise ConnectionError(
+                    f"cannot reach Vigil at {self.client.base_url}: {err}"
+                ) from err
             if response.status_code >= 500 or response.status_code in (401, 403, 413):
                 raise IngestError(f"http_{response.status_code}", response.text[:500])
             self.rejected += len(response.json().get("rejected", []))

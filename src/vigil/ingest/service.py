@@ -7,8 +7,9 @@ ones are committed, so a transport can acknowledge as soon as it returns.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 
 import msgspec
@@ -29,6 +30,7 @@ from vigil.events import (
 from vigil.ingest.directory import DeviceDirectory, SequenceTracker
 from vigil.ingest.validation import Reason, Rejection, TimeWindow, check_event, check_sequence
 from vigil.store.event_log import Accepted, AppendJob, DeadLetter, EventLog, LogRecord
+from vigil.store.registry import DeviceRef
 from vigil.store.writer import GroupCommitWriter
 
 Format = Literal["json", "msgpack"]
@@ -73,6 +75,8 @@ class Ingestor:
         writer: GroupCommitWriter,
         clock: Callable[[], float],
         on_commit: Callable[[list[LogRecord]], None] | None = None,
+        registry: Callable[[], Iterable[DeviceRef]] | None = None,
+        registry_refresh_seconds: float = 2.0,
     ) -> None:
         self.settings = settings
         self.directory = directory
@@ -81,6 +85,9 @@ class Ingestor:
         self.writer = writer
         self.clock = clock
         self.on_commit = on_commit
+        self.registry = registry
+        self.registry_refresh_seconds = registry_refresh_seconds
+        self._registry_read = time.monotonic()
         self.counters = IngestCounters()
         self.window = TimeWindow(settings.max_future_seconds, settings.max_past_seconds)
 
@@ -190,6 +197,7 @@ class Ingestor:
         """Validate decoded events, write the good ones and the dead letters, and wait."""
         if received is None:
             received = self.clock()
+        await self._refresh_if_unknown(events)
         accepted: list[Accepted] = []
         claims: list[tuple[str, str, int, int | None]] = []
         rejected: list[tuple[Rejection, bytes]] = list(decode_rejections)
@@ -246,6 +254,19 @@ class Ingestor:
         rejections = sorted((r for r, _ in rejected), key=lambda r: (r.index is None, r.index or 0))
         duplicates = sum(r.reason is Reason.DUPLICATE for r in rejections)
         return IngestResult(accepted=len(accepted), duplicates=duplicates, rejected=rejections)
+
+    async def _refresh_if_unknown(self, events: list[tuple[int, Event]]) -> None:
+        """Devices registered by another process (an administrator, ``vigil simulate``)
+        become known within ``registry_refresh_seconds``, without a restart."""
+        if self.registry is None:
+            return
+        if time.monotonic() - self._registry_read < self.registry_refresh_seconds:
+            return
+        get = self.directory.get
+        if all(get(event.tenant, event.device) is not None for _, event in events):
+            return
+        self._registry_read = time.monotonic()
+        self.directory.replace(await asyncio.to_thread(lambda: list(self.registry())))  # type: ignore[misc]
 
     async def _classify_resent(
         self, tenant: str, candidates: list[tuple[int, Event, Accepted, str]]

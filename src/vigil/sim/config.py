@@ -31,6 +31,10 @@ class RegionConfig(msgspec.Struct, frozen=True, kw_only=True):
     faults: FaultConfig = msgspec.field(default_factory=FaultConfig)
     pendant_per_day: float = 0.02
     fall_per_day: float = 0.005
+    first_seq: int = 1
+    """Every device's first sequence number. A later run against the same store starts
+    above an earlier one's (``vigil simulate`` uses the start time in milliseconds), as
+    a device with a persistent counter would."""
 
     def __post_init__(self) -> None:
         for name in ("councils", "homes_per_council", "lines", "machines_per_line"):

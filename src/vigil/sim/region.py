@@ -80,6 +80,8 @@ class Region:
             tenants=tuple(tenants), entities=tuple(entities), devices=tuple(devices)
         )
         self._sensors = sensors
+        for sensor in sensors:
+            sensor.seq = config.first_seq - 1
         self._heap: list[_Entry] = []
         for order, source in enumerate(sources):
             self._push(order, source)

@@ -25,7 +25,10 @@ def healthz(platform: PlatformDep) -> Response:
     )
 
 
-@router.get("/api/v1/ingest/stats", summary="Ingest counters since start, for the caller's tenant")
+@router.get(
+    "/api/v1/ingest/stats",
+    summary="Rejections by reason (all time) and log progress, for the caller's tenant",
+)
 def ingest_stats(principal: DeadLetterReader, platform: PlatformDep) -> Response:
     body = {
         "rejected_by_reason": platform.dead_letters.counts(principal.tenant),
