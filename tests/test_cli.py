@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, inspect, select
 
+from tests.conftest import small_catalog
+from vigil.config import Settings
+from vigil.platform import Platform
 from vigil.store.schema import event_log, metadata
 from vigil.store.tokens import TokenRepository
 
@@ -78,6 +81,9 @@ def test_migrate_creates_the_schema(tmp_path: Path) -> None:
 def test_token_prints_a_working_token(tmp_path: Path) -> None:
     """``vigil token`` prints a token that authenticates as that tenant and role."""
     url = f"sqlite:///{tmp_path / 't.db'}"
+    platform = Platform(Settings(store={"url": url}))
+    platform.apply_catalog(small_catalog())
+    platform.stop()
     args = ("token", "--tenant", "north", "--role", "gateway", "--name", "x")
     result = run(*args, url=url, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -91,6 +97,16 @@ def test_token_prints_a_working_token(tmp_path: Path) -> None:
         assert TokenRepository(engine).authenticate(token[:-2] + "xx") is None
     finally:
         engine.dispose()
+
+
+def test_token_refuses_an_unknown_tenant(tmp_path: Path) -> None:
+    """A token for a tenant that does not exist is refused with the tenant's name."""
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    result = run(
+        "token", "--tenant", "nowhere", "--role", "gateway", "--name", "x", url=url, cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert "nowhere" in result.stderr
 
 
 def test_token_refuses_an_unknown_role(tmp_path: Path) -> None:

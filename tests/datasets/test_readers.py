@@ -43,7 +43,7 @@ def test_bad_entity_is_a_configuration_error(adl_root: Path) -> None:
         read_ordonez(adl_root / "ordonez_a", tenant="south", entity="flat 7")
 
 
-def test_load_dataset_finds_standard_location() -> None:
+def test_load_dataset_finds_standard_location(adl_root: Path) -> None:
     """load_dataset without a path finds shared/data/adl by walking up."""
     home = load_dataset("kasteren", tenant="north")
     assert home.events and home.entity.attributes["dataset"] == "kasteren"
