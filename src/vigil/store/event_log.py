@@ -46,6 +46,27 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
 
 _json = msgspec.json.Encoder()
 _COLUMNS = ", ".join(f'"{column.name}"' for column in event_log.columns)
+_SQLITE_BULK_INSERT = (
+    f"INSERT INTO event_log ({_COLUMNS}) SELECT "
+    + ", ".join(f"value->>{i}" for i in range(len(event_log.columns)))
+    + " FROM json_each(?)"
+)
+
+
+def _insert(connection: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Rows whose last element is the event itself (stored as its JSON)."""
+    if connection.dialect.name == "sqlite":
+        # One statement, unpacked by SQLite in C. ``executemany`` would let go of the
+        # GIL around every row and wait to get it back behind the operator thread each
+        # time; under load that cost a tenth of the throughput.
+        connection.exec_driver_sql(_SQLITE_BULK_INSERT, (_json.encode(rows).decode(),))
+        return
+    marker = positional_marker(connection)
+    statement = f"INSERT INTO event_log ({_COLUMNS}) VALUES ({', '.join([marker] * 11)})"
+    encode = _json.encode
+    connection.exec_driver_sql(statement, [(*row[:-1], encode(row[-1]).decode()) for row in rows])
+
+
 _TAGS = {cls: cls.__struct_config__.tag for cls in Event.__args__}  # type: ignore[attr-defined]
 
 
@@ -144,7 +165,6 @@ class EventLog:
     def write_events(
         self, connection: Connection, first_offset: int, accepted: Sequence[Accepted]
     ) -> list[LogRecord]:
-        encode = _json.encode
         rows: list[tuple[Any, ...]] = []
         records: list[LogRecord] = []
         offset = first_offset
@@ -163,14 +183,12 @@ class EventLog:
                     item.received,
                     metric,
                     value,
-                    encode(event).decode(),
+                    event,
                 )
             )
             records.append(LogRecord(offset, item.received, event))
             offset += 1
-        marker = positional_marker(connection)
-        statement = f"INSERT INTO event_log ({_COLUMNS}) VALUES ({', '.join([marker] * 11)})"
-        connection.exec_driver_sql(statement, rows)
+        _insert(connection, rows)
         if time.monotonic() - self._last_saved >= self.sequences_every:
             self._save_sequences(connection)
         return records
