@@ -158,7 +158,7 @@ class Workload:
                     device=device,
                     entity=entity,
                     seq=self.seq[device],
-                    time=now + i * 1e-4,
+                    time=now + i * 1e-5,
                     metric="temperature",
                     value=20.0 + (i % 50) / 10,
                 )
@@ -168,13 +168,15 @@ class Workload:
 
 
 def pre_encode(workload: Workload, total: int, batch: int) -> list[tuple[str, bytes]]:
-    """(tenant, body) pairs, encoded before the clock starts."""
-    now = time.time()
+    """(tenant, body) pairs, encoded before the clock starts. Event times rise through
+    the run, as live devices' do, ending about now (the server refuses future times)."""
+    count = total // batch
+    start = time.time() - count * batch * 1e-5 - 1.0
     tenants = sorted({tenant for tenant, _, _ in workload.devices})
     bodies = []
-    for i in range(total // batch):
+    for i in range(count):
         tenant = tenants[i % len(tenants)]
-        bodies.append((tenant, workload.batch(batch, tenant, now)))
+        bodies.append((tenant, workload.batch(batch, tenant, start + i * batch * 1e-5)))
     return bodies
 
 

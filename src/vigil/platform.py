@@ -24,7 +24,7 @@ from vigil.ingest.service import Ingestor
 from vigil.signals import DeviceHealth, LastValueState, LastValueTracker
 from vigil.store import migrate
 from vigil.store.audit import AuditRepository
-from vigil.store.database import open_engine
+from vigil.store.database import WalCheckpointer, is_sqlite, open_engine
 from vigil.store.dead_letters import DeadLetterRepository
 from vigil.store.event_log import EventLog, LogRecord
 from vigil.store.operator_state import FindingRepository, OperatorStateRepository
@@ -84,6 +84,7 @@ class Platform:
             registry=self.registry.device_refs,
         )
         self._started = False
+        self._checkpointer = WalCheckpointer(self.engine) if is_sqlite(self.engine) else None
 
     def _build_runtime(self) -> EmbeddedRuntime:
         runtime = EmbeddedRuntime(
@@ -122,6 +123,8 @@ class Platform:
             if threshold:
                 gc.freeze()  # what exists at start-up is long-lived: never scan it again
                 gc.set_threshold(threshold, *gc.get_threshold()[1:])
+            if self._checkpointer is not None:
+                self._checkpointer.start()
             self.writer.start()
             self.runtime.start()  # builds the operators from the registry as it is now
             self._started = True
@@ -131,6 +134,8 @@ class Platform:
             self.runtime.stop()
             self.writer.stop()
             self.log.save_sequences_now()
+            if self._checkpointer is not None:
+                self._checkpointer.stop()
             self._started = False
         self.engine.dispose()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from vigil.errors import ConfigurationError, StoreError
+
+log = logging.getLogger(__name__)
 
 
 def open_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
@@ -42,7 +46,45 @@ def _install_sqlite_pragmas(engine: Engine, synchronous: str) -> None:
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA cache_size=-65536")
+        # Checkpoints run on their own thread (``WalCheckpointer``), not inside commits.
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
+
+
+class WalCheckpointer:
+    """Copies the SQLite write-ahead log back into the database on a thread of its own.
+
+    Left to SQLite, the commit that crosses the WAL's size limit does that work
+    itself, and the writer (which every acknowledgement waits for) stalls. A
+    PASSIVE checkpoint here never blocks the writer; SQLite does it in C, without
+    the GIL, so it runs on the other core.
+    """
+
+    def __init__(self, engine: Engine, *, every: float = 0.5) -> None:
+        self.engine = engine
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="vigil-wal-checkpoint", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._stop.set()
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.checkpoint("PASSIVE")
+        self.checkpoint("TRUNCATE")
+
+    def checkpoint(self, mode: str) -> None:
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})")
+        except SQLAlchemyError:
+            log.exception("WAL checkpoint failed; will try again")
 
 
 def is_sqlite(engine: Engine) -> bool:
