@@ -157,10 +157,9 @@ class EventLog:
             if self._unsaved_sequences.get(key) == seq:
                 del self._unsaved_sequences[key]
         self._saving = {}
-        unsaved = self._unsaved_sequences
-        for record in records:
-            event = record.event
-            unsaved[(event.tenant, event.device)] = event.seq
+        self._unsaved_sequences.update(
+            {(r.event.tenant, r.event.device): r.event.seq for r in records}
+        )
 
     def write_events(
         self, connection: Connection, first_offset: int, accepted: Sequence[Accepted]

@@ -1,0 +1,47 @@
+"""Storage: schema and migrations, the event log, group commit, and the repositories.
+
+SQLite (WAL) embedded, PostgreSQL by URL; nothing here knows care or factories.
+"""
+
+from vigil.store.audit import AuditEntry, AuditRepository
+from vigil.store.database import WalCheckpointer, open_engine
+from vigil.store.dead_letters import DeadLetterRecord, DeadLetterRepository
+from vigil.store.event_log import Accepted, AppendJob, DeadLetter, EventLog, LogRecord
+from vigil.store.operator_state import (
+    Checkpoint,
+    CheckpointJob,
+    FindingRepository,
+    FindingRow,
+    OperatorStateRepository,
+)
+from vigil.store.readings import HistoryPoint, LatestValue
+from vigil.store.registry import DeviceRef, RegistryRepository
+from vigil.store.tokens import TokenRecord, TokenRepository
+from vigil.store.writer import GroupCommitWriter, WriteJob
+
+__all__ = [
+    "Accepted",
+    "AppendJob",
+    "AuditEntry",
+    "AuditRepository",
+    "Checkpoint",
+    "CheckpointJob",
+    "DeadLetter",
+    "DeadLetterRecord",
+    "DeadLetterRepository",
+    "DeviceRef",
+    "EventLog",
+    "FindingRepository",
+    "FindingRow",
+    "GroupCommitWriter",
+    "HistoryPoint",
+    "LatestValue",
+    "LogRecord",
+    "OperatorStateRepository",
+    "RegistryRepository",
+    "TokenRecord",
+    "TokenRepository",
+    "WalCheckpointer",
+    "WriteJob",
+    "open_engine",
+]
