@@ -44,6 +44,10 @@ class IngestSettings(_Section):
     """Events older than this are rejected: too late to act on, and likely a wrong clock."""
     dead_letter_raw_bytes: int = Field(default=16_384, gt=0)
     """How much of a rejected payload is kept for people to inspect."""
+    max_operator_lag: int = Field(default=200_000, gt=0)
+    """Events committed but not yet processed by the operators beyond which ingest
+    waits before accepting more: memory stays bounded, and senders slow down
+    instead of the platform falling ever further behind."""
 
 
 class MqttSettings(_Section):

@@ -82,6 +82,7 @@ class Platform:
             clock=clock,
             on_commit=self._committed,
             registry=self.registry.device_refs,
+            operator_lag=self._operator_lag,
         )
         self._started = False
         self._checkpointer = WalCheckpointer(self.engine) if is_sqlite(self.engine) else None
@@ -104,6 +105,11 @@ class Platform:
         if self._runtime is None:
             self._runtime = self._build_runtime()
         return self._runtime
+
+    def _operator_lag(self) -> int:
+        if self._runtime is None or self._runtime.failed is not None:
+            return 0  # a failed runtime is reported by /healthz; ingest keeps the log going
+        return self.log.next_offset - 1 - self._runtime.processed_offset
 
     def _committed(self, records: list[LogRecord]) -> None:
         self.runtime.feed(records)

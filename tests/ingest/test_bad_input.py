@@ -6,6 +6,7 @@ dead letter that people can read, while the good events beside it land.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import msgspec
@@ -206,4 +207,17 @@ async def test_status_and_alarm_events(platform: Platform) -> None:
         battery=80,
     )
     result = await ingest(platform, batch_json(status))
+    assert result.accepted == 1
+
+
+async def test_ingest_waits_while_operators_lag(platform: Platform) -> None:
+    """With the operators too far behind, ingest holds new input until they catch up."""
+    lag = [10]
+    platform.ingestor.operator_lag = lambda: lag[0]
+    platform.ingestor.settings = platform.settings.ingest.model_copy(update={"max_operator_lag": 5})
+    task = asyncio.create_task(ingest(platform, batch_json(reading(seq=1))))
+    await asyncio.sleep(0.05)
+    assert not task.done() and platform.log.count("north") == 0
+    lag[0] = 0
+    result = await asyncio.wait_for(task, 2)
     assert result.accepted == 1

@@ -77,6 +77,7 @@ class Ingestor:
         on_commit: Callable[[list[LogRecord]], None] | None = None,
         registry: Callable[[], Iterable[DeviceRef]] | None = None,
         registry_refresh_seconds: float = 2.0,
+        operator_lag: Callable[[], int] | None = None,
     ) -> None:
         self.settings = settings
         self.directory = directory
@@ -87,6 +88,7 @@ class Ingestor:
         self.on_commit = on_commit
         self.registry = registry
         self.registry_refresh_seconds = registry_refresh_seconds
+        self.operator_lag = operator_lag
         self._registry_read = time.monotonic()
         self.counters = IngestCounters()
         self.window = TimeWindow(settings.max_future_seconds, settings.max_past_seconds)
@@ -195,6 +197,7 @@ class Ingestor:
         expected_device: str | None = None,
     ) -> IngestResult:
         """Validate decoded events, write the good ones and the dead letters, and wait."""
+        await self._wait_for_operators()
         if received is None:
             received = self.clock()
         await self._refresh_if_unknown(events)
@@ -254,6 +257,13 @@ class Ingestor:
         rejections = sorted((r for r, _ in rejected), key=lambda r: (r.index is None, r.index or 0))
         duplicates = sum(r.reason is Reason.DUPLICATE for r in rejections)
         return IngestResult(accepted=len(accepted), duplicates=duplicates, rejected=rejections)
+
+    async def _wait_for_operators(self) -> None:
+        """Back-pressure: hold new input while the operators are far behind the log."""
+        if self.operator_lag is None:
+            return
+        while self.operator_lag() > self.settings.max_operator_lag:
+            await asyncio.sleep(0.005)
 
     async def _refresh_if_unknown(self, events: list[tuple[int, Event]]) -> None:
         """Devices registered by another process (an administrator, ``vigil simulate``)
