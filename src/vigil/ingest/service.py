@@ -270,12 +270,13 @@ class Ingestor:
         become known within ``registry_refresh_seconds``, without a restart."""
         if self.registry is None:
             return
-        if time.monotonic() - self._registry_read < self.registry_refresh_seconds:
+        now = time.monotonic()
+        if now - self._registry_read < self.registry_refresh_seconds:
             return
+        self._registry_read = now  # at most one look (and one reload) per interval
         get = self.directory.get
         if all(get(event.tenant, event.device) is not None for _, event in events):
             return
-        self._registry_read = time.monotonic()
         self.directory.replace(await asyncio.to_thread(lambda: list(self.registry())))  # type: ignore[misc]
 
     async def _classify_resent(
