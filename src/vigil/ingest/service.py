@@ -55,14 +55,6 @@ class IngestCounters:
         self.accepted: Counter[str] = Counter()
         self.rejected: Counter[tuple[str, str]] = Counter()
 
-    def snapshot(self) -> dict[str, object]:
-        return {
-            "accepted": dict(self.accepted),
-            "rejected": {
-                f"{transport}/{reason}": n for (transport, reason), n in self.rejected.items()
-            },
-        }
-
 
 class Ingestor:
     def __init__(
@@ -136,29 +128,17 @@ class Ingestor:
             if format == "json"
             else (decode_batch_msgpack, decode_raw_batch_msgpack, decode_event_msgpack)
         )
-        stripped = body.lstrip()
-        if format == "json" and stripped[:1] == b"{" and b'"events"' not in body:
-            # A single event, as a small device would send it.
-            try:
-                return [(0, event_decoder(body))], []
-            except msgspec.ValidationError as err:  # a subclass of DecodeError: first
-                rejection = Rejection(index=0, reason=Reason.INVALID_EVENT, detail=str(err))
-                return [], [(rejection, body)]
-            except msgspec.DecodeError as err:
-                raise MalformedPayload(f"not valid JSON: {err}") from err
         try:
             batch = batch_decoder(body)
-            if len(batch.events) > self.settings.max_batch_events:
-                raise IngestError(
-                    Reason.BATCH_TOO_LARGE,
-                    f"{len(batch.events)} events in one batch; the limit is "
-                    f"{self.settings.max_batch_events}",
-                )
-            return list(enumerate(batch.events)), []
-        except msgspec.ValidationError:
-            pass  # some event is bad: find which, accept the rest
+        except msgspec.ValidationError as err:  # a subclass of DecodeError: first
+            if "missing required field `events`" in str(err):
+                return self._decode_single(body, event_decoder)
+            # Some event is bad: decode them one by one below, to accept the rest.
         except msgspec.DecodeError as err:
             raise MalformedPayload(f"not valid {format.upper()}: {err}") from err
+        else:
+            self._check_batch_size(len(batch.events))
+            return list(enumerate(batch.events)), []
         try:
             raw_batch = raw_decoder(body)
         except msgspec.ValidationError as err:
@@ -167,12 +147,7 @@ class Ingestor:
             raise IngestError(
                 Reason.UNSUPPORTED_VERSION, f"schema version {raw_batch.v} is not supported (use 1)"
             )
-        if len(raw_batch.events) > self.settings.max_batch_events:
-            raise IngestError(
-                Reason.BATCH_TOO_LARGE,
-                f"{len(raw_batch.events)} events in one batch; the limit is "
-                f"{self.settings.max_batch_events}",
-            )
+        self._check_batch_size(len(raw_batch.events))
         events: list[tuple[int, Event]] = []
         rejections: list[tuple[Rejection, bytes]] = []
         for index, raw in enumerate(raw_batch.events):
@@ -184,6 +159,24 @@ class Ingestor:
                     (Rejection(index=index, reason=Reason.INVALID_EVENT, detail=detail), bytes(raw))
                 )
         return events, rejections
+
+    @staticmethod
+    def _decode_single(
+        body: bytes, event_decoder: Callable[[bytes], Event]
+    ) -> tuple[list[tuple[int, Event]], list[tuple[Rejection, bytes]]]:
+        """One bare event, as a small device would send it."""
+        try:
+            return [(0, event_decoder(body))], []
+        except msgspec.ValidationError as err:
+            rejection = Rejection(index=0, reason=Reason.INVALID_EVENT, detail=str(err))
+            return [], [(rejection, body)]
+
+    def _check_batch_size(self, count: int) -> None:
+        limit = self.settings.max_batch_events
+        if count > limit:
+            raise IngestError(
+                Reason.BATCH_TOO_LARGE, f"{count} events in one batch; the limit is {limit}"
+            )
 
     async def ingest_events(
         self,

@@ -14,6 +14,9 @@ from vigil.engine.operator import KeyedOperator, LatePolicy, Output
 from vigil.events import Event, Reading
 
 
+_MINUS_LN2 = -math.log(2)
+
+
 class SensorValue(msgspec.Struct):
     value: float | str | bool
     time: float
@@ -72,21 +75,21 @@ class LastValueTracker(KeyedOperator[LastValueState]):
     def process(self, state: LastValueState, event: Event) -> tuple[LastValueState, list[Output]]:
         assert isinstance(event, Reading)
         time = event.timestamp
+        value = event.value
         slot = f"{event.device}/{event.metric}"
         current = state.sensors.get(slot)
         late = False
         if current is None:
-            current = state.sensors[slot] = SensorValue(event.value, time, unit=event.unit)
+            current = state.sensors[slot] = SensorValue(value, time, unit=event.unit)
         elif time < current.time:
             current.count += 1
             late = True
         else:
             current.rate_per_hour = self._rate(current.rate_per_hour, time - current.time)
-            current.value, current.time = event.value, time
+            current.value, current.time = value, time
             current.count += 1
             if event.unit is not None:
                 current.unit = event.unit
-        value = event.value
         if not late and not isinstance(value, str):
             self._add_to_trend(current, time, float(value))
         output = Output(
@@ -124,6 +127,6 @@ class LastValueTracker(KeyedOperator[LastValueState]):
 
     def _rate(self, previous_rate: float, gap_seconds: float) -> float:
         gap_hours = max(gap_seconds, 1e-3) / 3600.0
-        weight = math.exp(-math.log(2) * gap_hours / self.half_life_hours)
+        weight = math.exp(_MINUS_LN2 * gap_hours / self.half_life_hours)
         # An event after a gap of g hours is evidence of a rate of 1/g.
-        return weight * previous_rate + (1 - weight) * (1.0 / gap_hours)
+        return weight * previous_rate + (1 - weight) / gap_hours
