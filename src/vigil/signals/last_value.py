@@ -13,7 +13,6 @@ import msgspec
 from vigil.engine.operator import KeyedOperator, LatePolicy, Output
 from vigil.events import Event, Reading
 
-
 _MINUS_LN2 = -math.log(2)
 
 
