@@ -50,7 +50,9 @@ def demo(settings: Settings, *, seed: int, history_hours: float) -> int:
     from vigil.sim import Region, RegionConfig
 
     now = time.time()
-    region = Region(RegionConfig(seed=seed, start=now - history_hours * 3600))
+    start = now - history_hours * 3600
+    # Sequences from the start time in ms: a --keep run continues above the last one.
+    region = Region(RegionConfig(seed=seed, start=start, first_seq=int(start * 1000)))
     platform = Platform(settings)
     platform.apply_catalog(region.catalog())
     tenants = platform.registry.tenants()
