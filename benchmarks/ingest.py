@@ -9,6 +9,10 @@ reading's arrival at ingest to the operator's output.
 
     python benchmarks/ingest.py            # the full run (about 3 minutes)
     python benchmarks/ingest.py --quick    # a short smoke run
+
+Knobs for experiments (the reported figures use neither): VIGIL_BENCH_SYNCHRONOUS=NORMAL
+runs the server's SQLite without an fsync per commit; VIGIL_BENCH_SWITCH=0.001 sets the
+server's GIL switch interval.
 """
 
 from __future__ import annotations
@@ -97,6 +101,8 @@ class Server:
             command += ["--mqtt-prefix", mqtt_prefix]
         if os.environ.get("VIGIL_BENCH_SWITCH"):
             command += ["--switch-interval", os.environ["VIGIL_BENCH_SWITCH"]]
+        if os.environ.get("VIGIL_BENCH_SYNCHRONOUS"):
+            command += ["--synchronous", os.environ["VIGIL_BENCH_SYNCHRONOUS"]]
         self.process = subprocess.Popen(command)
         self.sequences: dict[str, int] = {}
         self.url = f"http://127.0.0.1:{self.port}"
@@ -340,6 +346,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a short run for smoke tests")
     parser.add_argument("--readings", type=int, help="readings for each throughput run")
     parser.add_argument("--no-mqtt", action="store_true", help="skip the MQTT runs")
+    parser.add_argument("--output", type=Path, help="where to write the JSON result")
     args = parser.parse_args()
     total = args.readings or (40_000 if args.quick else 1_000_000)
     latency_seconds = 3.0 if args.quick else 30.0
@@ -384,10 +391,10 @@ def main() -> None:
         results["mqtt_p99_ms"] = round(results["mqtt_latency"]["p99_ms"], 2)
     results["quick"] = args.quick
     print_table(results, mqtt_ok)
-    RESULTS.mkdir(exist_ok=True)
-    name = "ingest_quick.json" if args.quick else "ingest.json"
-    (RESULTS / name).write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {RESULTS / name}")
+    output = args.output or RESULTS / ("ingest_quick.json" if args.quick else "ingest.json")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {output}")
 
 
 def _port_open(port: int) -> bool:

@@ -84,12 +84,13 @@ def main() -> None:
     parser.add_argument("--sensors", type=int, default=10)
     parser.add_argument("--mqtt-prefix")
     parser.add_argument("--switch-interval", type=float)
+    parser.add_argument("--synchronous", choices=["FULL", "NORMAL"], default="FULL")
     args = parser.parse_args()
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)
 
     settings = Settings(
-        store={"url": f"sqlite:///{args.db}", "sqlite_synchronous": "FULL"},
+        store={"url": f"sqlite:///{args.db}", "sqlite_synchronous": args.synchronous},
         mqtt={"enabled": bool(args.mqtt_prefix), "topic_prefix": args.mqtt_prefix or "vigil",
               "client_id": f"bench-{args.port}"},
         web={"port": args.port},
