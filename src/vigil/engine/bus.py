@@ -16,8 +16,11 @@ from vigil.engine.operator import Output
 
 
 class Subscription:
-    def __init__(self, bus: LiveBus, tenant: str, entity: str | None, maxsize: int) -> None:
+    def __init__(
+        self, bus: LiveBus, id: int, tenant: str, entity: str | None, maxsize: int
+    ) -> None:
         self.bus = bus
+        self.id = id
         self.tenant = tenant
         self.entity = entity
         self.queue: asyncio.Queue[tuple[str, Output]] = asyncio.Queue(maxsize)
@@ -54,13 +57,12 @@ class LiveBus:
     ) -> Subscription:
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
-        subscription = Subscription(self, tenant, entity, maxsize)
-        subscription.id = next(self._ids)  # type: ignore[attr-defined]
-        self._subscriptions[subscription.id] = subscription  # type: ignore[attr-defined]
+        subscription = Subscription(self, next(self._ids), tenant, entity, maxsize)
+        self._subscriptions[subscription.id] = subscription
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        self._subscriptions.pop(subscription.id, None)  # type: ignore[attr-defined]
+        self._subscriptions.pop(subscription.id, None)
 
     @property
     def subscriber_count(self) -> int:
