@@ -72,7 +72,7 @@ class KeyedRunner:
         emitted: list[Emitted] = []
         append = emitted.append
         operator = self.operator
-        key_of, process = operator.key, operator.process
+        key_of, process, next_wakeup = operator.key, operator.process, operator.next_wakeup
         lateness = operator.allowed_lateness
         drop_late = operator.late_policy is LatePolicy.DROP
         keys, clocks, mark_dirty = self.keys, self.clocks, self.dirty.add
@@ -103,8 +103,11 @@ class KeyedRunner:
                     for output in outputs:
                         append(Emitted(offset, index, record.received, output))
                         index += 1
-                    if has_timers:
-                        self._schedule(tenant, key, entry)
+                    if has_timers:  # _schedule, inlined: this runs for every event
+                        wakeup = entry.wakeup = next_wakeup(entry.state)
+                        if wakeup is not None and (entry.queued is None or wakeup < entry.queued):
+                            entry.queued = wakeup
+                            heapq.heappush(self.timers.setdefault(tenant, []), (wakeup, key))
                     mark_dirty(slot)
             clock = clocks.get(tenant)
             if clock is None or time > clock:

@@ -6,9 +6,8 @@ condition becomes a finding with a plain explanation, and so does recovery.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 import msgspec
@@ -25,25 +24,28 @@ class DeviceHealthState(msgspec.Struct):
     offline: bool = False
     battery: float | None = None
     battery_low: bool = False
-    stuck: dict[str, bool] = {}
-    repeat_value: dict[str, float] = {}
-    repeat_since: dict[str, float] = {}
-    repeat_count: dict[str, int] = {}
+    repeats: dict[str, Repeat] = {}
+    """Per numeric metric: the value it keeps reading, since when, how often."""
+    heartbeat: float | None = None
+    """The device's heartbeat as configured when its state was created."""
 
 
-def _finding(
-    outputs: list[Output], event: Event, time: float, kind: str, message: str, **data: Any
-) -> None:
-    outputs.append(
-        Output(
-            kind=kind,
-            tenant=event.tenant,
-            entity=event.entity,
-            time=time,
-            data={"device": event.device, **data},
-            message=message,
-            durable=True,
-        )
+class Repeat(msgspec.Struct, array_like=True):
+    value: float
+    since: float
+    count: int = 1
+    stuck: bool = False
+
+
+def _finding(event: Event, time: float, kind: str, message: str, **data: Any) -> Output:
+    return Output(
+        kind=kind,
+        tenant=event.tenant,
+        entity=event.entity,
+        time=time,
+        data={"device": event.device, **data},
+        message=message,
+        durable=True,
     )
 
 
@@ -63,6 +65,7 @@ class DeviceHealth(KeyedOperator[DeviceHealthState]):
     ``heartbeats`` maps ``(tenant, device)`` to the longest silence, in seconds,
     that the device may keep; others use ``default_heartbeat``, and when that is
     None they are not watched for silence (a door contact may rightly stay quiet).
+    A device's heartbeat is looked up when its state is created and kept there.
 
     >>> from vigil.events import DeviceStatus
     >>> health = DeviceHealth(low_battery=15)
@@ -108,90 +111,99 @@ class DeviceHealth(KeyedOperator[DeviceHealthState]):
         time = event.timestamp
         if not state.tenant:
             state.tenant, state.device, state.entity = event.tenant, event.device, event.entity
+            state.heartbeat = self.heartbeat(event.tenant, event.device)
         outputs: list[Output] = []
-        finding = partial(_finding, outputs, event, time)
-        went_offline = isinstance(event, DeviceStatus) and event.online is False
+        status = event if isinstance(event, DeviceStatus) else None
+        went_offline = status is not None and status.online is False
         if state.offline and not went_offline:
             state.offline = False
-            finding(
-                "device_back_online",
-                f"{event.device} is reporting again after {_duration(time - state.last_seen)} "
-                f"of silence.",
-                silent_seconds=time - state.last_seen,
+            silent = time - state.last_seen
+            outputs.append(
+                _finding(
+                    event,
+                    time,
+                    "device_back_online",
+                    f"{event.device} is reporting again after {_duration(silent)} of silence.",
+                    silent_seconds=silent,
+                )
             )
-        state.last_seen = max(state.last_seen, time)
+        if time > state.last_seen:
+            state.last_seen = time
         if went_offline and not state.offline:
             state.offline = True
-            finding("device_offline", f"{event.device} reported that it is going offline.")
-
-        if isinstance(event, DeviceStatus) and event.battery is not None:
-            state.battery = event.battery
-            if not state.battery_low and event.battery < self.low_battery:
-                state.battery_low = True
-                finding(
-                    "battery_low",
-                    f"Battery of {event.device} is at {event.battery:.0f}% "
-                    f"(warning below {self.low_battery:.0f}%).",
-                    battery=event.battery,
-                )
-            elif state.battery_low and event.battery >= self.battery_recovered:
-                state.battery_low = False
-                finding(
-                    "battery_ok",
-                    f"Battery of {event.device} is back to {event.battery:.0f}%.",
-                    battery=event.battery,
-                )
-
-        if isinstance(event, Reading) and isinstance(event.value, float):
-            self._track_repeats(state, event.device, event.metric, event.value, time, finding)
+            message = f"{event.device} reported that it is going offline."
+            outputs.append(_finding(event, time, "device_offline", message))
+        if status is not None and status.battery is not None:
+            self._check_battery(state, status, time, outputs)
+        elif isinstance(event, Reading) and type(event.value) is float:
+            self._track_repeats(state, event, event.value, time, outputs)
         return state, outputs
+
+    def _check_battery(
+        self, state: DeviceHealthState, event: DeviceStatus, time: float, outputs: list[Output]
+    ) -> None:
+        battery = event.battery
+        assert battery is not None
+        state.battery = battery
+        if not state.battery_low and battery < self.low_battery:
+            state.battery_low = True
+            message = (
+                f"Battery of {event.device} is at {battery:.0f}% "
+                f"(warning below {self.low_battery:.0f}%)."
+            )
+            outputs.append(_finding(event, time, "battery_low", message, battery=battery))
+        elif state.battery_low and battery >= self.battery_recovered:
+            state.battery_low = False
+            message = f"Battery of {event.device} is back to {battery:.0f}%."
+            outputs.append(_finding(event, time, "battery_ok", message, battery=battery))
 
     def _track_repeats(
         self,
         state: DeviceHealthState,
-        device: str,
-        metric: str,
+        event: Reading,
         value: float,
         time: float,
-        finding: Callable[..., None],
+        outputs: list[Output],
     ) -> None:
-        event_device = device
-        if state.repeat_value.get(metric) != value:
-            if state.stuck.get(metric):
-                finding(
-                    "sensor_unstuck",
-                    f"{event_device} {metric} is changing again (now {value:g}).",
+        metric = event.metric
+        repeat = state.repeats.get(metric)
+        if repeat is None or repeat.value != value:
+            if repeat is not None and repeat.stuck:
+                message = f"{event.device} {metric} is changing again (now {value:g})."
+                outputs.append(
+                    _finding(event, time, "sensor_unstuck", message, metric=metric, value=value)
+                )
+            state.repeats[metric] = Repeat(value, time)
+            return
+        repeat.count += 1
+        span = time - repeat.since
+        if (
+            not repeat.stuck
+            and span >= self.stuck_after_seconds
+            and repeat.count >= self.stuck_min_readings
+        ):
+            repeat.stuck = True
+            message = (
+                f"{event.device} {metric} has read exactly {value:g} for {_duration(span)} "
+                f"({repeat.count} readings in a row); it may be faulty."
+            )
+            outputs.append(
+                _finding(
+                    event,
+                    time,
+                    "sensor_stuck",
+                    message,
                     metric=metric,
                     value=value,
+                    seconds=span,
+                    readings=repeat.count,
                 )
-            state.repeat_value[metric] = value
-            state.repeat_since[metric] = time
-            state.repeat_count[metric] = 1
-            state.stuck[metric] = False
-            return
-        state.repeat_count[metric] += 1
-        span = time - state.repeat_since[metric]
-        if (
-            not state.stuck.get(metric)
-            and span >= self.stuck_after_seconds
-            and state.repeat_count[metric] >= self.stuck_min_readings
-        ):
-            state.stuck[metric] = True
-            finding(
-                "sensor_stuck",
-                f"{event_device} {metric} has read exactly {value:g} for {_duration(span)} "
-                f"({state.repeat_count[metric]} readings in a row); it may be faulty.",
-                metric=metric,
-                value=value,
-                seconds=span,
-                readings=state.repeat_count[metric],
             )
 
     def next_wakeup(self, state: DeviceHealthState) -> float | None:
-        if state.offline or not state.tenant:
+        if state.offline or state.heartbeat is None:
             return None
-        heartbeat = self.heartbeat(state.tenant, state.device)
-        return None if heartbeat is None else state.last_seen + heartbeat
+        return state.last_seen + state.heartbeat
 
     def on_time(
         self, state: DeviceHealthState, now: float
@@ -200,7 +212,7 @@ class DeviceHealth(KeyedOperator[DeviceHealthState]):
             return state, []
         state.offline = True
         silent = now - state.last_seen
-        heartbeat = self.heartbeat(state.tenant, state.device) or 0.0
+        heartbeat = state.heartbeat or 0.0
         return state, [
             Output(
                 kind="device_offline",
