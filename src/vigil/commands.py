@@ -17,8 +17,6 @@ from vigil.platform import Platform
 from vigil.store import migrate as migrations
 from vigil.store.database import open_engine
 
-DEMO_ROLES = {"council": "coordinator", "plant": "engineer", "icb": "analyst"}
-
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)

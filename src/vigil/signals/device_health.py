@@ -15,6 +15,13 @@ import msgspec
 from vigil.engine.operator import KeyedOperator, LatePolicy, Output
 from vigil.events import DeviceStatus, Event, Reading
 
+RECOVERY_OF: dict[str, str] = {
+    "device_back_online": "device_offline",
+    "battery_ok": "battery_low",
+    "sensor_unstuck": "sensor_stuck",
+}
+"""Finding kinds that close an earlier condition of the same device (and metric)."""
+
 
 class DeviceHealthState(msgspec.Struct):
     tenant: str = ""

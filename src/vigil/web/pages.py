@@ -26,6 +26,7 @@ from vigil.catalog import Entity
 from vigil.errors import Forbidden, NotAuthenticated, NotFound
 from vigil.platform import Platform
 from vigil.security import Permission, Principal, Role, allows
+from vigil.signals import RECOVERY_OF
 from vigil.store.operator_state import FindingRow
 from vigil.web.auth import COOKIE, PlatformDep, authenticate
 
@@ -38,12 +39,6 @@ LISTS: dict[str, tuple[str, tuple[str, ...], str]] = {
 """List page slug -> (title, entity kinds, the tenant kind it belongs to)."""
 
 DEMO_ROLES: dict[str, Role] = {"council": Role.COORDINATOR, "plant": Role.ENGINEER}
-CLEARED_BY: dict[str, str] = {
-    "device_back_online": "device_offline",
-    "battery_ok": "battery_low",
-    "sensor_unstuck": "sensor_stuck",
-}
-"""Finding kinds that close an earlier condition of the same device (and metric)."""
 
 
 # -- formatting -------------------------------------------------------------------------
@@ -109,7 +104,7 @@ TEMPLATES.env.globals["ago"] = ago
 
 
 def _condition(finding: FindingRow) -> tuple[str, str, object, object]:
-    kind = CLEARED_BY.get(finding.kind, finding.kind)
+    kind = RECOVERY_OF.get(finding.kind, finding.kind)
     return (finding.entity, kind, finding.data.get("device"), finding.data.get("metric"))
 
 
@@ -126,7 +121,7 @@ def open_findings(findings: Iterable[FindingRow]) -> list[FindingRow]:
         if key in seen:
             continue
         seen.add(key)
-        if finding.kind not in CLEARED_BY:
+        if finding.kind not in RECOVERY_OF:
             result.append(finding)
     return result
 
