@@ -289,12 +289,15 @@ async def mqtt_run(server: Server, prefix: str, total: int, batch: int) -> dict:
             await asyncio.sleep(0)
     for info in infos:
         await asyncio.to_thread(info.wait_for_publish, 60)
+    published = time.perf_counter()
     server.wait_processed(start_offset + len(bodies) * batch)
     done = time.perf_counter()
     await sink.close()
+    sent = len(bodies) * batch
     return {
-        "readings": len(bodies) * batch,
-        "readings_per_second": len(bodies) * batch / (done - started),
+        "readings": sent,
+        "readings_per_second": sent / (done - started),
+        "broker_acknowledged_per_second": sent / (published - started),
     }
 
 
@@ -347,6 +350,9 @@ def main() -> None:
     parser.add_argument("--readings", type=int, help="readings for each throughput run")
     parser.add_argument("--no-mqtt", action="store_true", help="skip the MQTT runs")
     parser.add_argument("--output", type=Path, help="where to write the JSON result")
+    parser.add_argument(
+        "--connections", type=int, default=16, help="concurrent HTTP gateways (even number)"
+    )
     args = parser.parse_args()
     total = args.readings or (40_000 if args.quick else 1_000_000)
     latency_seconds = 3.0 if args.quick else 30.0
@@ -360,7 +366,7 @@ def main() -> None:
     server = Server(homes, sensors)
     try:
         server.wait_ready()
-        results["http"] = asyncio.run(http_throughput(server, total, batch, lanes=4))
+        results["http"] = asyncio.run(http_throughput(server, total, batch, lanes=args.connections))
         results["http_latency"] = asyncio.run(http_latency(server, 5000, latency_seconds, 50))
     finally:
         server.stop()

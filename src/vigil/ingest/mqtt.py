@@ -15,6 +15,8 @@ from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from vigil.config import MqttSettings
 from vigil.errors import IngestError, StoreError
@@ -23,6 +25,9 @@ from vigil.ingest.service import Ingestor
 from vigil.ingest.topics import parse_topic, subscriptions
 
 log = logging.getLogger(__name__)
+
+SESSION_EXPIRY_SECONDS = 7 * 86400
+RECEIVE_MAXIMUM = 200
 
 
 class MqttSubscriber:
@@ -36,7 +41,7 @@ class MqttSubscriber:
         client = paho.Client(
             CallbackAPIVersion.VERSION2,
             client_id=self.settings.client_id,
-            clean_session=False,
+            protocol=paho.MQTTv5,
             manual_ack=True,
             reconnect_on_failure=True,
         )
@@ -66,7 +71,19 @@ class MqttSubscriber:
         loop = asyncio.get_running_loop()
         inbox: asyncio.Queue[paho.MQTTMessage] = asyncio.Queue()
         client = self._client(loop, inbox)
-        client.connect_async(self.settings.host, self.settings.port, keepalive=30)
+        # MQTT 5: a session that outlives disconnects (unacknowledged messages come
+        # again), and a receive maximum above Mosquitto's default of 20 messages in
+        # flight, so enough batches are being committed at once for group commit.
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
+        properties.ReceiveMaximum = RECEIVE_MAXIMUM
+        client.connect_async(
+            self.settings.host,
+            self.settings.port,
+            keepalive=30,
+            clean_start=False,
+            properties=properties,
+        )
         client.loop_start()
         pending: set[asyncio.Task[None]] = set()
         try:
