@@ -199,9 +199,14 @@ def lanes_of(devices: list[tuple[str, str, str]], lanes: int) -> list[list[tuple
 
 async def http_throughput(server: Server, total: int, batch: int, lanes: int) -> dict:
     tokens = server.tokens()
+    batches = total // batch  # shared out so that exactly ``total`` readings are sent
     lanes_bodies = [
-        pre_encode(Workload(devices, server.sequences), total // lanes, batch)
-        for devices in lanes_of(server.devices, lanes)
+        pre_encode(
+            Workload(devices, server.sequences),
+            (batches // lanes + (i < batches % lanes)) * batch,
+            batch,
+        )
+        for i, devices in enumerate(lanes_of(server.devices, lanes))
     ]
     bodies = [body for lane in lanes_bodies for body in lane]
     start_offset = server.probe("status")["log_offset"]
