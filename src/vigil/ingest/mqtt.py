@@ -1,8 +1,9 @@
 """MQTT ingest: subscribe at QoS 1 and acknowledge each message only once it is durable.
 
-The session is persistent and acknowledgements are manual, so a message whose
-events were not yet committed when the process died is delivered again by the
-broker; the per-device sequence makes that re-delivery harmless.
+The session is persistent (MQTT 5, with a session expiry) and acknowledgements
+are manual, so a message whose events were not yet committed when the process
+died is delivered again by the broker; the per-device sequence makes that
+re-delivery harmless.
 Topic authorisation (who may publish under which tenant) is the broker's job:
 see docs/ingest.md for the Mosquitto ACL that goes with this layout.
 """
@@ -128,9 +129,9 @@ class MqttSubscriber:
                 body = encode_json({"reason": err.reason, "detail": err.detail})
                 client.publish(address.reply_topic(prefix), body, qos=0)
         except StoreError:
-            # Not durable: leave it unacknowledged so the broker delivers it again.
-            log.exception("could not store MQTT message on %s; will be redelivered", message.topic)
-            client.reconnect()
+            # Not durable: leave it unacknowledged. The broker keeps it in the session
+            # and delivers it again when the session resumes (the next connection).
+            log.exception("could not store MQTT message on %s; left unacknowledged", message.topic)
             return
         if message.qos > 0:
             client.ack(message.mid, message.qos)
