@@ -354,6 +354,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a short run for smoke tests")
     parser.add_argument("--readings", type=int, help="readings for each throughput run")
     parser.add_argument("--no-mqtt", action="store_true", help="skip the MQTT runs")
+    parser.add_argument("--no-http", action="store_true", help="skip the HTTP runs")
     parser.add_argument("--output", type=Path, help="where to write the JSON result")
     parser.add_argument(
         "--connections", type=int, default=16, help="concurrent HTTP gateways (even number)"
@@ -365,16 +366,21 @@ def main() -> None:
     batch = 1000
     results: dict = {"command": " ".join(["python", *sys.argv]), "machine": machine(), **PUBLISHED}
 
-    print(
-        f"HTTP: {total:,} readings in batches of {batch}, then {latency_seconds:.0f} s at 5,000/s"
-    )
-    server = Server(homes, sensors)
-    try:
-        server.wait_ready()
-        results["http"] = asyncio.run(http_throughput(server, total, batch, lanes=args.connections))
-        results["http_latency"] = asyncio.run(http_latency(server, 5000, latency_seconds, 50))
-    finally:
-        server.stop()
+    http_ok = not args.no_http
+    if http_ok:
+        print(
+            f"HTTP: {total:,} readings in batches of {batch}, "
+            f"then {latency_seconds:.0f} s at 5,000/s"
+        )
+        server = Server(homes, sensors)
+        try:
+            server.wait_ready()
+            results["http"] = asyncio.run(
+                http_throughput(server, total, batch, lanes=args.connections)
+            )
+            results["http_latency"] = asyncio.run(http_latency(server, 5000, latency_seconds, 50))
+        finally:
+            server.stop()
 
     mqtt_ok = not args.no_mqtt and _port_open(1883)
     if mqtt_ok:
@@ -393,15 +399,16 @@ def main() -> None:
         finally:
             server.stop()
 
-    results["http_readings_per_second"] = round(results["http"]["readings_per_second"])
-    results["http_p50_ms"] = round(results["http_latency"]["p50_ms"], 2)
-    results["http_p99_ms"] = round(results["http_latency"]["p99_ms"], 2)
+    if http_ok:
+        results["http_readings_per_second"] = round(results["http"]["readings_per_second"])
+        results["http_p50_ms"] = round(results["http_latency"]["p50_ms"], 2)
+        results["http_p99_ms"] = round(results["http_latency"]["p99_ms"], 2)
     if mqtt_ok:
         results["mqtt_readings_per_second"] = round(results["mqtt"]["readings_per_second"])
         results["mqtt_p50_ms"] = round(results["mqtt_latency"]["p50_ms"], 2)
         results["mqtt_p99_ms"] = round(results["mqtt_latency"]["p99_ms"], 2)
     results["quick"] = args.quick
-    print_table(results, mqtt_ok)
+    print_table(results, http_ok, mqtt_ok)
     output = args.output or RESULTS / ("ingest_quick.json" if args.quick else "ingest.json")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2) + "\n")
@@ -416,12 +423,17 @@ def _port_open(port: int) -> bool:
         return False
 
 
-def print_table(results: dict, mqtt: bool) -> None:
-    rows = [
-        ("path", "readings/s end to end", "p50 ms @5k/s", "p99 ms @5k/s"),
-        ("HTTP → SQLite → operators", f"{results['http_readings_per_second']:,}",
-         f"{results['http_p50_ms']:.1f}", f"{results['http_p99_ms']:.1f}"),
-    ]  # fmt: skip
+def print_table(results: dict, http: bool, mqtt: bool) -> None:
+    rows = [("path", "readings/s end to end", "p50 ms @5k/s", "p99 ms @5k/s")]
+    if http:
+        rows.append(
+            (
+                "HTTP → SQLite → operators",
+                f"{results['http_readings_per_second']:,}",
+                f"{results['http_p50_ms']:.1f}",
+                f"{results['http_p99_ms']:.1f}",
+            )
+        )
     if mqtt:
         rows.append(
             (

@@ -58,6 +58,9 @@ class MqttSettings(_Section):
     password: str | None = None
     topic_prefix: str = "vigil"
     client_id: str = "vigil-ingest"
+    receive_maximum: int = Field(default=200, ge=1, le=65535)
+    """Messages the broker may have in flight to Vigil at once (MQTT 5). More lets
+    group commit gather larger transactions; each holds a batch in memory."""
 
 
 class EngineSettings(_Section):

@@ -28,7 +28,6 @@ from vigil.ingest.topics import parse_topic, subscriptions
 log = logging.getLogger(__name__)
 
 SESSION_EXPIRY_SECONDS = 7 * 86400
-RECEIVE_MAXIMUM = 200
 
 
 class MqttSubscriber:
@@ -74,10 +73,10 @@ class MqttSubscriber:
         client = self._client(loop, inbox)
         # MQTT 5: a session that outlives disconnects (unacknowledged messages come
         # again), and a receive maximum above Mosquitto's default of 20 messages in
-        # flight, so enough batches are being committed at once for group commit.
+        # flight, so that group commit has enough batches to gather.
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
-        properties.ReceiveMaximum = RECEIVE_MAXIMUM
+        properties.ReceiveMaximum = self.settings.receive_maximum
         client.connect_async(
             self.settings.host,
             self.settings.port,
