@@ -65,6 +65,8 @@ class MqttSettings(_Section):
 
 class EngineSettings(_Section):
     checkpoint_interval_seconds: float = Field(default=2.0, gt=0)
+    """How often operator state is saved; after a crash the log since is replayed
+    (at most a few seconds of input). Each checkpoint writes every changed key."""
     checkpoint_interval_events: int = Field(default=100_000, gt=0)
     gc_threshold: int = Field(default=50_000, ge=0)
     """First-generation threshold of Python's cycle collector while the platform runs.

@@ -9,7 +9,7 @@ import msgspec
 from sqlalchemy import Connection, Engine, func, select
 
 from vigil.store.schema import findings, operator_checkpoints, operator_state
-from vigil.store.upsert import upsert
+from vigil.store.upsert import upsert, upsert_rows
 
 
 class Checkpoint(msgspec.Struct, frozen=True):
@@ -49,26 +49,21 @@ class CheckpointJob:
             keys=("id",),
         )
         for checkpoint in self.checkpoints:
-            upsert(
+            # Plain tuples of str and bytes: no per-value type processing for the
+            # thousands of keys a checkpoint can carry.
+            upsert_rows(
                 connection,
                 operator_state,
-                [
-                    {"operator": checkpoint.operator, "tenant": t, "key": k, "state": s}
-                    for t, k, s in checkpoint.keys
-                ],
+                ("operator", "tenant", "key", "state"),
+                [(checkpoint.operator, t, k, s) for t, k, s in checkpoint.keys],
                 keys=("operator", "tenant", "key"),
                 update=("state",),
             )
-            upsert(
+            upsert_rows(
                 connection,
                 operator_checkpoints,
-                [
-                    {
-                        "operator": checkpoint.operator,
-                        "offset": checkpoint.offset,
-                        "runtime_state": checkpoint.runtime_state,
-                    }
-                ],
+                ("operator", "offset", "runtime_state"),
+                [(checkpoint.operator, checkpoint.offset, checkpoint.runtime_state)],
                 keys=("operator",),
                 update=("offset", "runtime_state"),
             )
