@@ -68,6 +68,7 @@ class Platform:
         self.audit = AuditRepository(self.engine)
         self.log = EventLog(self.engine)
         self.writer = GroupCommitWriter(self.engine, max_jobs=512)
+        self.writer.before_commit.append(self.log.flush)
         self.bus = LiveBus()
         self._operator_factory = operators
         self.directory = DeviceDirectory(self.registry.device_refs())

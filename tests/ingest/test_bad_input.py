@@ -221,3 +221,26 @@ async def test_ingest_waits_while_operators_lag(platform: Platform) -> None:
     lag[0] = 0
     result = await asyncio.wait_for(task, 2)
     assert result.accepted == 1
+
+
+async def test_waiting_input_keeps_its_place(platform: Platform) -> None:
+    """A message held back by back-pressure is not overtaken by a later one of the same
+    device (which would then be refused as out of order)."""
+    second_started = asyncio.Event()
+
+    def lag() -> int:
+        # The first message sees the operators behind until the second has arrived.
+        return 0 if second_started.is_set() else 10
+
+    platform.ingestor.operator_lag = lag
+    platform.ingestor.settings = platform.settings.ingest.model_copy(update={"max_operator_lag": 5})
+    now = time.time()
+
+    async def second() -> object:
+        second_started.set()
+        return await ingest(platform, batch_json(reading(seq=2, time_=now - 1)))
+
+    first_task = asyncio.create_task(ingest(platform, batch_json(reading(seq=1, time_=now - 2))))
+    await asyncio.sleep(0.02)  # the first is waiting for the operators
+    results = await asyncio.wait_for(asyncio.gather(first_task, second()), 2)
+    assert [(r.accepted, r.rejected) for r in results] == [(1, []), (1, [])]

@@ -82,6 +82,7 @@ class Ingestor:
         self.registry_refresh_seconds = registry_refresh_seconds
         self.operator_lag = operator_lag
         self._registry_read = time.monotonic()
+        self._admission = asyncio.Lock()
         self.counters = IngestCounters()
         self.window = TimeWindow(settings.max_future_seconds, settings.max_past_seconds)
 
@@ -190,37 +191,17 @@ class Ingestor:
         expected_device: str | None = None,
     ) -> IngestResult:
         """Validate decoded events, write the good ones and the dead letters, and wait."""
-        await self._wait_for_operators()
-        if received is None:
-            received = self.clock()
-        await self._refresh_if_unknown(events)
-        accepted: list[Accepted] = []
-        claims: list[tuple[str, str, int, int | None]] = []
-        rejected: list[tuple[Rejection, bytes]] = list(decode_rejections)
-        maybe_resent: list[tuple[int, Event, Accepted, str]] = []
-        directory, sequences, window = self.directory, self.sequences, self.window
-        for index, event in events:
-            ref, reason, detail = check_event(
-                event,
-                tenant=tenant,
-                now=received,
-                window=window,
-                directory=directory,
-                expected_device=expected_device,
+        # Admitted one call at a time, in arrival order: the waits below must not let
+        # a later message of a device overtake an earlier one (asyncio.Lock is FIFO).
+        async with self._admission:
+            await self._wait_for_operators()
+            await self._refresh_if_unknown(events)
+            if received is None:
+                received = self.clock()
+            accepted, claims, rejected, maybe_resent = self._validate(
+                events, tenant, received, expected_device
             )
-            if ref is None:
-                rejected.append(_rejected(index, reason, detail, event))
-                continue
-            event = with_epoch_time(event)
-            item = Accepted(event, received, ref.entity_number, ref.device_number)
-            previous, reason, detail = check_sequence(event, sequences)
-            if reason is Reason.OUT_OF_ORDER:
-                maybe_resent.append((index, event, item, detail))
-            elif reason is not None:
-                rejected.append(_rejected(index, reason, detail, event))
-            else:
-                claims.append((event.tenant, event.device, event.seq, previous))
-                accepted.append(item)
+        rejected[:0] = decode_rejections
         if maybe_resent:
             rejected.extend(await self._classify_resent(tenant, maybe_resent))
 
@@ -250,6 +231,48 @@ class Ingestor:
         rejections = sorted((r for r, _ in rejected), key=lambda r: (r.index is None, r.index or 0))
         duplicates = sum(r.reason is Reason.DUPLICATE for r in rejections)
         return IngestResult(accepted=len(accepted), duplicates=duplicates, rejected=rejections)
+
+    def _validate(
+        self,
+        events: list[tuple[int, Event]],
+        tenant: str,
+        received: float,
+        expected_device: str | None,
+    ) -> tuple[
+        list[Accepted],
+        list[tuple[str, str, int, int | None]],
+        list[tuple[Rejection, bytes]],
+        list[tuple[int, Event, Accepted, str]],
+    ]:
+        """Check every event and claim the sequences of the good ones, without awaiting."""
+        accepted: list[Accepted] = []
+        claims: list[tuple[str, str, int, int | None]] = []
+        rejected: list[tuple[Rejection, bytes]] = []
+        maybe_resent: list[tuple[int, Event, Accepted, str]] = []
+        directory, sequences, window = self.directory, self.sequences, self.window
+        for index, event in events:
+            ref, reason, detail = check_event(
+                event,
+                tenant=tenant,
+                now=received,
+                window=window,
+                directory=directory,
+                expected_device=expected_device,
+            )
+            if ref is None:
+                rejected.append(_rejected(index, reason, detail, event))
+                continue
+            event = with_epoch_time(event)
+            item = Accepted(event, received, ref.entity_number, ref.device_number)
+            previous, reason, detail = check_sequence(event, sequences)
+            if reason is Reason.OUT_OF_ORDER:
+                maybe_resent.append((index, event, item, detail))
+            elif reason is not None:
+                rejected.append(_rejected(index, reason, detail, event))
+            else:
+                claims.append((event.tenant, event.device, event.seq, previous))
+                accepted.append(item)
+        return accepted, claims, rejected, maybe_resent
 
     async def _wait_for_operators(self) -> None:
         """Back-pressure: hold new input while the operators are far behind the log."""

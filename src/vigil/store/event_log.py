@@ -82,7 +82,10 @@ def _metric_and_value(event: Event) -> tuple[str | None, float | None]:
 
 
 class AppendJob:
-    """Writes accepted events and dead letters in one transaction (a ``WriteJob``)."""
+    """Writes accepted events and dead letters in one transaction (a ``WriteJob``).
+
+    The events are staged; the writer's ``before_commit`` hook (``EventLog.flush``)
+    inserts them."""
 
     def __init__(
         self,
@@ -101,7 +104,7 @@ class AppendJob:
         records: list[LogRecord] = []
         if self.accepted:
             self._first_offset = self.log.reserve(len(self.accepted))
-            records = self.log.write_events(connection, self._first_offset, self.accepted)
+            records = self.log.stage(connection, self._first_offset, self.accepted)
         if self.rejected:
             connection.execute(
                 dead_letters.insert(), [msgspec.structs.asdict(d) for d in self.rejected]
@@ -134,6 +137,7 @@ class EventLog:
             last = connection.execute(select(func.max(event_log.c.offset))).scalar()
         self._next_offset = (last or 0) + 1
         self._committed_offset = self._next_offset - 1
+        self._staged: list[tuple[Any, ...]] = []
         self._unsaved_sequences: dict[tuple[str, str], int] = {}
         self._saving: dict[tuple[str, str], int] = {}
         self._last_saved = time.monotonic()
@@ -150,6 +154,7 @@ class EventLog:
     def release(self, first: int) -> None:
         self._next_offset = min(self._next_offset, first)
         self._saving = {}
+        self._staged = []
 
     def committed(self, records: list[LogRecord]) -> None:
         self._committed_offset = records[-1].offset
@@ -164,7 +169,17 @@ class EventLog:
     def write_events(
         self, connection: Connection, first_offset: int, accepted: Sequence[Accepted]
     ) -> list[LogRecord]:
-        rows: list[tuple[Any, ...]] = []
+        """Insert now (outside the group-commit writer)."""
+        records = self.stage(connection, first_offset, accepted)
+        self.flush(connection)
+        return records
+
+    def stage(
+        self, connection: Connection, first_offset: int, accepted: Sequence[Accepted]
+    ) -> list[LogRecord]:
+        """Queue rows for ``flush``, which the writer calls once per transaction: one
+        insert for a whole commit group, so the GIL is let go once, not once a batch."""
+        rows = self._staged
         records: list[LogRecord] = []
         offset = first_offset
         for item in accepted:
@@ -187,10 +202,15 @@ class EventLog:
             )
             records.append(LogRecord(offset, item.received, event))
             offset += 1
-        _insert(connection, rows)
         if time.monotonic() - self._last_saved >= self.sequences_every:
             self._save_sequences(connection)
         return records
+
+    def flush(self, connection: Connection) -> None:
+        """Insert what was staged in this transaction."""
+        if self._staged:
+            rows, self._staged = self._staged, []
+            _insert(connection, rows)
 
     def _save_sequences(self, connection: Connection) -> None:
         """Persist the sequences of everything committed so far, and mark how far that is."""

@@ -13,6 +13,7 @@ import logging
 import queue
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Protocol
 
@@ -44,6 +45,9 @@ class _Stop:
 class GroupCommitWriter:
     def __init__(self, engine: Engine, *, max_jobs: int = 512, name: str = "vigil-writer") -> None:
         self.engine = engine
+        self.before_commit: list[Callable[[Connection], None]] = []
+        """Run at the end of every transaction, after all its jobs' ``write``: where
+        work the jobs staged is done once for the whole group."""
         self.max_jobs = max_jobs
         self._queue: queue.SimpleQueue[tuple[WriteJob, Future[Any]] | _Stop] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -125,6 +129,8 @@ class GroupCommitWriter:
                 for job, _ in group:
                     started.append(job)  # before write(): a job that raises is undone too
                     results.append(job.write(connection))
+                for hook in self.before_commit:
+                    hook(connection)
         except BaseException:
             for job in reversed(started):
                 job.rolled_back()
