@@ -298,7 +298,7 @@ class Ingestor:
     async def _classify_resent(
         self, tenant: str, candidates: list[tuple[int, Event, Accepted, str]]
     ) -> list[tuple[Rejection, bytes]]:
-        keys = [(a.entity_number, a.device_number, e.seq, e.timestamp) for _, e, a, _ in candidates]
+        keys = [(a.device_number, e.seq, e.timestamp) for _, e, a, _ in candidates]
         found = await asyncio.to_thread(self.log.accepted_already, tenant, keys)
         result = []
         for index, event, item, detail in candidates:

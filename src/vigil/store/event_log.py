@@ -125,7 +125,7 @@ class AppendJob:
 class EventLog:
     """Owns offsets and the per-device sequence marks.
 
-    Only the writer thread calls ``reserve``, ``write_events``, ``release`` and
+    Only the writer thread calls ``reserve``, ``stage``, ``flush``, ``release`` and
     ``committed``. Sequences are persisted every ``sequences_every`` seconds, not
     per batch: two upserts per batch cost more than the events' own insert.
     """
@@ -165,14 +165,6 @@ class EventLog:
         self._unsaved_sequences.update(
             {(r.event.tenant, r.event.device): r.event.seq for r in records}
         )
-
-    def write_events(
-        self, connection: Connection, first_offset: int, accepted: Sequence[Accepted]
-    ) -> list[LogRecord]:
-        """Insert now (outside the group-commit writer)."""
-        records = self.stage(connection, first_offset, accepted)
-        self.flush(connection)
-        return records
 
     def stage(
         self, connection: Connection, first_offset: int, accepted: Sequence[Accepted]
@@ -275,14 +267,14 @@ class EventLog:
             ).scalar_one()
 
     def accepted_already(
-        self, tenant: str, keys: Sequence[tuple[int, int, int, float]]
+        self, tenant: str, keys: Sequence[tuple[int, int, float]]
     ) -> set[tuple[int, int]]:
-        """Of ``(entity_number, device_number, seq, time)``, the ``(device_number, seq)``
-        already in the log. Rare (only for sequences older than the newest), so a scan
-        by time and device is acceptable."""
+        """Of ``(device_number, seq, time)``, the ``(device_number, seq)`` already in
+        the log. A re-sent event repeats its time, which the time index finds; this is
+        only asked for sequences older than a device's newest."""
         found: set[tuple[int, int]] = set()
         with self.engine.connect() as connection:
-            for _entity_number, device_number, seq, event_time in keys:
+            for device_number, seq, event_time in keys:
                 hit = connection.execute(
                     select(event_log.c.offset).where(
                         event_log.c.tenant == tenant,
