@@ -224,12 +224,15 @@ async def http_throughput(server: Server, total: int, batch: int, lanes: int) ->
     acked = time.perf_counter()
     server.wait_processed(start_offset + len(bodies) * batch)
     done = time.perf_counter()
+    status = server.probe("status")
     sent = len(bodies) * batch
     return {
         "readings": sent,
         "readings_per_second": sent / (done - started),
         "acknowledged_per_second": sent / (acked - started),
         "seconds": done - started,
+        "server_gc_seconds": status["gc_seconds"],
+        "server_gc_collections": status["gc_collections"],
     }
 
 
@@ -297,12 +300,15 @@ async def mqtt_run(server: Server, prefix: str, total: int, batch: int) -> dict:
     published = time.perf_counter()
     server.wait_processed(start_offset + len(bodies) * batch)
     done = time.perf_counter()
+    status = server.probe("status")
     await sink.close()
     sent = len(bodies) * batch
     return {
         "readings": sent,
         "readings_per_second": sent / (done - started),
         "broker_acknowledged_per_second": sent / (published - started),
+        "server_gc_seconds": status["gc_seconds"],
+        "server_gc_collections": status["gc_collections"],
     }
 
 

@@ -8,6 +8,7 @@ arrival at ingest to the output, and a route to read the probe.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import time
@@ -76,6 +77,30 @@ class LatencyProbe:
         }
 
 
+class GcClock:
+    """Time spent in the cyclic garbage collector, by generation: it stops every thread."""
+
+    def __init__(self) -> None:
+        self.seconds = [0.0, 0.0, 0.0]
+        self.collections = [0, 0, 0]
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            generation = info["generation"]
+            self.seconds[generation] += time.perf_counter() - self._started
+            self.collections[generation] += 1
+
+    def summary(self) -> dict[str, list[float] | list[int]]:
+        return {
+            "gc_seconds": [round(s, 3) for s in self.seconds],
+            "gc_collections": self.collections,
+        }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", type=Path, required=True)
@@ -98,6 +123,7 @@ def main() -> None:
     platform = Platform(settings)
     platform.apply_catalog(catalog(args.homes, args.sensors))
     probe = LatencyProbe()
+    gc_clock = GcClock()
     platform.runtime.add_sink(probe)
     services = [mqtt_service(settings.mqtt)] if args.mqtt_prefix else []
     app = create_app(platform, services=services)
@@ -114,6 +140,7 @@ def main() -> None:
             "log_offset": platform.log.next_offset - 1,
             "processed_offset": platform.runtime.processed_offset,
             "commits": platform.writer.commits,
+            **gc_clock.summary(),
         }
         return Response(json.dumps(body), media_type="application/json")
 

@@ -59,8 +59,12 @@ class MqttSettings(_Section):
     topic_prefix: str = "vigil"
     client_id: str = "vigil-ingest"
     receive_maximum: int = Field(default=200, ge=1, le=65535)
-    """Messages the broker may have in flight to Vigil at once (MQTT 5). More lets
-    group commit gather larger transactions; each holds a batch in memory."""
+    """Messages the broker may have in flight to Vigil at once (MQTT 5): enough that
+    the next ones are already here while earlier ones are being written."""
+    concurrency: int = Field(default=16, ge=1)
+    """Messages decoded and written at once; group commit gathers them into one
+    transaction. The rest of the window waits undecoded: a decoded batch is a
+    thousand live objects that every pass of the cycle collector has to visit."""
 
 
 class EngineSettings(_Section):

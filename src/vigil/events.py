@@ -41,7 +41,11 @@ EventTime = Annotated[datetime, msgspec.Meta(tz=True)] | float
 """RFC 3339 timestamp with an offset, or seconds since the Unix epoch."""
 
 
-class _Event(msgspec.Struct, kw_only=True, frozen=True, tag_field="type", omit_defaults=True):
+class _Event(
+    msgspec.Struct, kw_only=True, frozen=True, tag_field="type", omit_defaults=True, gc=False
+):
+    # gc=False: scalar fields only, so never in a cycle; the collector need not visit
+    # the hundreds of thousands of events in flight.
     tenant: Reference
     device: Reference
     entity: Reference

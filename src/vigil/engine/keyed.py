@@ -18,7 +18,7 @@ from vigil.events import event_timestamp
 from vigil.store.event_log import LogRecord
 
 
-class KeyState(msgspec.Struct):
+class KeyState(msgspec.Struct, gc=False):
     state: Any
     watermark: float
     """Largest event time this key has processed."""
@@ -31,7 +31,7 @@ class KeyState(msgspec.Struct):
     heap holds one entry per key, not one per event."""
 
 
-class Emitted(msgspec.Struct, frozen=True):
+class Emitted(msgspec.Struct, frozen=True, gc=False):
     """An output and the place in the log that caused it (which names it, if durable)."""
 
     offset: int
@@ -76,7 +76,7 @@ class KeyedRunner:
         lateness = operator.allowed_lateness
         drop_late = operator.late_policy is LatePolicy.DROP
         keys, clocks, mark_dirty = self.keys, self.clocks, self.dirty.add
-        has_timers = self._has_timers
+        has_timers, timers = self._has_timers, self.timers
         for record in records:
             offset = record.offset
             if offset <= self.offset:
@@ -112,7 +112,7 @@ class KeyedRunner:
             clock = clocks.get(tenant)
             if clock is None or time > clock:
                 clocks[tenant] = time
-                if has_timers:
+                if has_timers and (heap := timers.get(tenant)) and heap[0][0] <= time:
                     self._fire(tenant, time, record, index, emitted)
         return emitted
 

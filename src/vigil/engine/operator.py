@@ -47,13 +47,16 @@ class LatePolicy(StrEnum):
     """Skip it: the operator's state only moves forward in time."""
 
 
-class Output(msgspec.Struct, frozen=True, kw_only=True):
+class Output(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """What an operator produces.
 
     ``durable`` outputs are findings: stored, with an id derived from the input's
     log offset so a replay re-produces and never duplicates them. Others are live
     updates for pages that are watching. ``message`` says in plain words what
     happened and why, for a carer or an engineer.
+
+    Not tracked by the cycle collector (``gc=False``): ``data`` holds JSON-safe
+    values only, so an output can never be part of a reference cycle.
     """
 
     kind: str

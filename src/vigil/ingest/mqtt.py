@@ -86,14 +86,21 @@ class MqttSubscriber:
         )
         client.loop_start()
         pending: set[asyncio.Task[None]] = set()
+        slots = asyncio.Semaphore(self.settings.concurrency)
+
+        def finished(task: asyncio.Task[None]) -> None:
+            pending.discard(task)
+            slots.release()
+
         try:
             while True:
                 message = await inbox.get()
+                await slots.acquire()
                 # Started in arrival order: validation runs before the first await,
                 # so one device's messages are checked in the order it sent them.
                 task = asyncio.create_task(self._handle(client, message))
                 pending.add(task)
-                task.add_done_callback(pending.discard)
+                task.add_done_callback(finished)
         finally:
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)

@@ -23,7 +23,7 @@ RECOVERY_OF: dict[str, str] = {
 """Finding kinds that close an earlier condition of the same device (and metric)."""
 
 
-class DeviceHealthState(msgspec.Struct):
+class DeviceHealthState(msgspec.Struct, gc=False):
     tenant: str = ""
     device: str = ""
     entity: str = ""
@@ -37,7 +37,7 @@ class DeviceHealthState(msgspec.Struct):
     """The device's heartbeat as configured when its state was created."""
 
 
-class Repeat(msgspec.Struct, array_like=True):
+class Repeat(msgspec.Struct, array_like=True, gc=False):
     value: float
     since: float
     count: int = 1

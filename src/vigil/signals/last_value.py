@@ -16,7 +16,7 @@ from vigil.events import Event, Reading
 _MINUS_LN2 = -math.log(2)
 
 
-class SensorValue(msgspec.Struct):
+class SensorValue(msgspec.Struct, gc=False):
     value: float | str | bool
     time: float
     count: int = 1
@@ -27,7 +27,7 @@ class SensorValue(msgspec.Struct):
     """[bucket start, sum, count] of numeric values, oldest first, at most ``trend_buckets``."""
 
 
-class LastValueState(msgspec.Struct):
+class LastValueState(msgspec.Struct, gc=False):
     sensors: dict[str, SensorValue] = {}
     """Keyed by ``device/metric``."""
 

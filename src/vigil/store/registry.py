@@ -13,7 +13,7 @@ from vigil.store.schema import devices, entities, tenants
 from vigil.store.upsert import upsert
 
 
-class DeviceRef(msgspec.Struct, frozen=True):
+class DeviceRef(msgspec.Struct, frozen=True, gc=False):
     """What ingest needs to know about a device to accept its events."""
 
     tenant: str

@@ -1,0 +1,103 @@
+"""The event log's bulk insert: many rows a statement, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, select
+
+from tests.conftest import reading
+from vigil.events import Alarm, DeviceStatus, Event
+from vigil.store import migrate
+from vigil.store.database import open_engine
+from vigil.store.event_log import Accepted, AppendJob, EventLog
+from vigil.store.schema import event_log
+from vigil.store.writer import GroupCommitWriter
+
+NOW = 1_790_000_000.0
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'log.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = open_engine(url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def events(count: int, first_seq: int = 1) -> list[Event]:
+    """Readings of ten devices, with a status and an alarm among them."""
+    result: list[Event] = []
+    for i in range(count):
+        device, seq = f"north.home-1.sensor-{i % 10}", first_seq + i // 10
+        if i == 7:
+            result.append(
+                DeviceStatus(tenant="north", device=device, entity="north.home-1", seq=seq,
+                             time=NOW + i, battery=12.5)
+            )  # fmt: skip
+        elif i == 11:
+            result.append(
+                Alarm(tenant="north", device=device, entity="north.home-1", seq=seq,
+                      time=NOW + i, alarm="pendant")
+            )  # fmt: skip
+        else:
+            value: float | str = "open" if i % 3 == 0 else 20.0 + i / 100
+            result.append(reading(device, seq, value=value, time_=NOW + i))
+    return result
+
+
+def append(engine: Engine, log: EventLog, batches: list[list[Event]]) -> None:
+    """Every batch as its own job, submitted at once: most share a commit."""
+    writer = GroupCommitWriter(engine, max_jobs=64)
+    writer.before_commit.append(log.flush)
+    jobs = [
+        AppendJob(log, [Accepted(event, NOW + 100, 1, 1 + i % 10) for i, event in enumerate(b)])
+        for b in batches
+    ]
+    writer.start()
+    try:
+        for future in [writer.submit(job) for job in jobs]:
+            future.result(timeout=30)
+    finally:
+        writer.stop()
+
+
+@pytest.mark.parametrize("sizes", [[1], [499, 1, 500], [1234], [300, 700, 1, 1999]])
+def test_appended_events_read_back_in_order(engine: Engine, sizes: list[int]) -> None:
+    log = EventLog(engine)
+    written = events(sum(sizes))
+    batches, start = [], 0
+    for size in sizes:
+        batches.append(written[start : start + size])
+        start += size
+
+    append(engine, log, batches)
+
+    records = log.read(0)
+    assert [r.offset for r in records] == list(range(1, len(written) + 1))
+    assert [r.event for r in records] == written
+    assert log.next_offset == len(written) + 1
+
+
+def test_columns_hold_what_queries_filter_on(engine: Engine) -> None:
+    log = EventLog(engine)
+    written = events(620)
+    append(engine, log, [written])
+
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                event_log.c.type, event_log.c.time, event_log.c.metric, event_log.c.value
+            ).order_by(event_log.c.offset)
+        ).all()
+    assert len(rows) == len(written)
+    assert rows[7] == ("status", NOW + 7, None, None)
+    assert rows[11] == ("alarm", NOW + 11, "pendant", None)
+    assert rows[3] == ("reading", NOW + 3, "temperature", None)  # a state: no number
+    assert rows[601] == ("reading", NOW + 601, "temperature", pytest.approx(26.01))
+    assert log.count("north") == len(written)
