@@ -212,7 +212,8 @@ async def http_throughput(server: Server, total: int, batch: int, lanes: int) ->
         for i, devices in enumerate(lanes_of(server.devices, lanes))
     ]
     bodies = [body for lane in lanes_bodies for body in lane]
-    start_offset = server.probe("status")["log_offset"]
+    before = server.probe("status")
+    start_offset = before["log_offset"]
 
     async def lane(items: list[tuple[str, bytes]]) -> None:
         client = KeepAliveClient(server.url)
@@ -234,6 +235,7 @@ async def http_throughput(server: Server, total: int, batch: int, lanes: int) ->
         "readings_per_second": sent / (done - started),
         "acknowledged_per_second": sent / (acked - started),
         "seconds": done - started,
+        "server_cpu_us_per_reading": cpu_per_reading(before, status, sent),
         "server_gc_seconds": status["gc_seconds"],
         "server_gc_collections": status["gc_collections"],
     }
@@ -289,7 +291,8 @@ async def mqtt_run(server: Server, prefix: str, total: int, batch: int) -> dict:
     await sink.connect()
     workload = Workload(server.devices, server.sequences)
     bodies = pre_encode(workload, total, batch)
-    start_offset = server.probe("status")["log_offset"]
+    before = server.probe("status")
+    start_offset = before["log_offset"]
     started = time.perf_counter()
     infos = []
     for tenant, body in bodies:
@@ -310,6 +313,7 @@ async def mqtt_run(server: Server, prefix: str, total: int, batch: int) -> dict:
         "readings": sent,
         "readings_per_second": sent / (done - started),
         "broker_acknowledged_per_second": sent / (published - started),
+        "server_cpu_us_per_reading": cpu_per_reading(before, status, sent),
         "server_gc_seconds": status["gc_seconds"],
         "server_gc_collections": status["gc_collections"],
     }
@@ -337,13 +341,22 @@ async def mqtt_latency(server: Server, prefix: str, rate: int, seconds: float, b
     }
 
 
+def cpu_per_reading(before: dict, after: dict, readings: int) -> float:
+    """CPU time the server spent per reading (all its threads): steadier than the rate
+    on a shared machine, and what a change to the hot path should move."""
+    return round((after["cpu_seconds"] - before["cpu_seconds"]) / readings * 1e6, 2)
+
+
 def repeated(times: int, run: Callable[[], Coroutine[Any, Any, dict]]) -> dict:
     """The median of ``times`` runs, with every run kept: this machine is shared and
     one run can be 10% off the next."""
     runs = []
     for i in range(times):
         runs.append(asyncio.run(run()))
-        print(f"  run {i + 1}/{times}: {runs[-1]['readings_per_second']:,.0f} readings/s")
+        print(
+            f"  run {i + 1}/{times}: {runs[-1]['readings_per_second']:,.0f} readings/s, "
+            f"server CPU {runs[-1]['server_cpu_us_per_reading']:.1f} µs a reading"
+        )
     rates = [r["readings_per_second"] for r in runs]
     return {
         "readings_per_second": statistics.median(rates),

@@ -141,6 +141,7 @@ def main() -> None:
             "processed_offset": platform.runtime.processed_offset,
             "commits": platform.writer.commits,
             **gc_clock.summary(),
+            "cpu_seconds": time.process_time(),
         }
         return Response(json.dumps(body), media_type="application/json")
 

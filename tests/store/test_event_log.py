@@ -11,6 +11,7 @@ from tests.conftest import reading
 from vigil.events import Alarm, DeviceStatus, Event
 from vigil.store import migrate
 from vigil.store.database import open_engine
+from vigil.store.event_log import _SQLITE_ROWS_PER_INSERT as CHUNK
 from vigil.store.event_log import Accepted, AppendJob, EventLog
 from vigil.store.schema import event_log
 from vigil.store.writer import GroupCommitWriter
@@ -67,7 +68,9 @@ def append(engine: Engine, log: EventLog, batches: list[list[Event]]) -> None:
         writer.stop()
 
 
-@pytest.mark.parametrize("sizes", [[1], [499, 1, 500], [1234], [300, 700, 1, 1999]])
+@pytest.mark.parametrize(
+    "sizes", [[1], [CHUNK - 1, 1, CHUNK], [2 * CHUNK + 34], [300, CHUNK, 1, CHUNK - 1]]
+)
 def test_appended_events_read_back_in_order(engine: Engine, sizes: list[int]) -> None:
     log = EventLog(engine)
     written = events(sum(sizes))
@@ -86,7 +89,7 @@ def test_appended_events_read_back_in_order(engine: Engine, sizes: list[int]) ->
 
 def test_columns_hold_what_queries_filter_on(engine: Engine) -> None:
     log = EventLog(engine)
-    written = events(620)
+    written = events(CHUNK + 620)
     append(engine, log, [written])
 
     with engine.connect() as connection:

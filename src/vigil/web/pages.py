@@ -28,7 +28,7 @@ from vigil.platform import Platform
 from vigil.security import Permission, Principal, Role, allows
 from vigil.signals import RECOVERY_OF
 from vigil.store.operator_state import FindingRow
-from vigil.web.auth import COOKIE, PlatformDep, authenticate
+from vigil.web.auth import COOKIE, PlatformDep, requires
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 
@@ -158,16 +158,8 @@ class PageRoute(APIRoute):
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
-def page_principal(permission: Permission) -> Callable[[Principal], Principal]:
-    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        principal.require(permission)
-        return principal
-
-    return check
-
-
-Viewer = Annotated[Principal, Depends(page_principal(Permission.READ_TELEMETRY))]
-DeadLetterViewer = Annotated[Principal, Depends(page_principal(Permission.READ_DEAD_LETTERS))]
+Viewer = Annotated[Principal, Depends(requires(Permission.READ_TELEMETRY))]
+DeadLetterViewer = Annotated[Principal, Depends(requires(Permission.READ_DEAD_LETTERS))]
 
 
 def _safe_next(target: str | None) -> str:
