@@ -236,8 +236,7 @@ async def http_throughput(server: Server, total: int, batch: int, lanes: int) ->
         "acknowledged_per_second": sent / (acked - started),
         "seconds": done - started,
         "server_cpu_us_per_reading": cpu_per_reading(before, status, sent),
-        "server_gc_seconds": status["gc_seconds"],
-        "server_gc_collections": status["gc_collections"],
+        **gc_during(before, status),
     }
 
 
@@ -314,8 +313,7 @@ async def mqtt_run(server: Server, prefix: str, total: int, batch: int) -> dict:
         "readings_per_second": sent / (done - started),
         "broker_acknowledged_per_second": sent / (published - started),
         "server_cpu_us_per_reading": cpu_per_reading(before, status, sent),
-        "server_gc_seconds": status["gc_seconds"],
-        "server_gc_collections": status["gc_collections"],
+        **gc_during(before, status),
     }
 
 
@@ -345,6 +343,19 @@ def cpu_per_reading(before: dict, after: dict, readings: int) -> float:
     """CPU time the server spent per reading (all its threads): steadier than the rate
     on a shared machine, and what a change to the hot path should move."""
     return round((after["cpu_seconds"] - before["cpu_seconds"]) / readings * 1e6, 2)
+
+
+def gc_during(before: dict, after: dict) -> dict:
+    """Time in the server's cycle collector and collections made during the run, by
+    generation (the probe's figures count from the server's start)."""
+    return {
+        "server_gc_seconds": [
+            round(b - a, 3) for a, b in zip(before["gc_seconds"], after["gc_seconds"], strict=True)
+        ],
+        "server_gc_collections": [
+            b - a for a, b in zip(before["gc_collections"], after["gc_collections"], strict=True)
+        ],
+    }
 
 
 def repeated(times: int, run: Callable[[], Coroutine[Any, Any, dict]]) -> dict:

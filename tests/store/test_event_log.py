@@ -11,10 +11,9 @@ from tests.conftest import reading
 from vigil.events import Alarm, DeviceStatus, Event
 from vigil.store import migrate
 from vigil.store.database import open_engine
-from vigil.store.event_log import _SQLITE_ROWS_PER_INSERT as CHUNK
+from vigil.store.event_log import _SQLITE_MAX_ROWS as CHUNK
 from vigil.store.event_log import Accepted, AppendJob, EventLog
 from vigil.store.schema import event_log
-from vigil.store.writer import GroupCommitWriter
 
 NOW = 1_790_000_000.0
 
@@ -53,23 +52,20 @@ def events(count: int, first_seq: int = 1) -> list[Event]:
 
 
 def append(engine: Engine, log: EventLog, batches: list[list[Event]]) -> None:
-    """Every batch as its own job, submitted at once: most share a commit."""
-    writer = GroupCommitWriter(engine, max_jobs=64)
-    writer.before_commit.append(log.flush)
+    """Every batch as its own job, all in one transaction, as the writer commits a group."""
     jobs = [
         AppendJob(log, [Accepted(event, NOW + 100, 1, 1 + i % 10) for i, event in enumerate(b)])
         for b in batches
     ]
-    writer.start()
-    try:
-        for future in [writer.submit(job) for job in jobs]:
-            future.result(timeout=30)
-    finally:
-        writer.stop()
+    with engine.begin() as connection:
+        results = [job.write(connection) for job in jobs]
+        log.flush(connection)
+    for job, result in zip(jobs, results, strict=True):
+        job.committed(result)
 
 
 @pytest.mark.parametrize(
-    "sizes", [[1], [CHUNK - 1, 1, CHUNK], [2 * CHUNK + 34], [300, CHUNK, 1, CHUNK - 1]]
+    "sizes", [[1], [CHUNK - 1, 1, CHUNK], [2 * CHUNK + 777], [300, CHUNK, 1, CHUNK - 1]]
 )
 def test_appended_events_read_back_in_order(engine: Engine, sizes: list[int]) -> None:
     log = EventLog(engine)

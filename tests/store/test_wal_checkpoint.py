@@ -1,57 +1,69 @@
-"""The WAL stays bounded while a writer writes without pause."""
+"""WAL checkpoints: a RESTART once the WAL is long, and never a long wait behind a reader."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, text
 
 from vigil.store.database import WalCheckpointer, open_engine
 
 
-def write_for(engine: Engine, seconds: float) -> None:
-    """Commit after commit with no gap, as ingest under load does."""
-    payload = "x" * 2000
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = open_engine(f"sqlite:///{tmp_path / 'wal.db'}", sqlite_synchronous="OFF")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE filler (id INTEGER PRIMARY KEY, body TEXT)"))
+    yield engine
+    engine.dispose()
+
+
+def write(engine: Engine, commits: int) -> None:
+    for _ in range(commits):
         with engine.begin() as connection:
             connection.execute(
-                text("INSERT INTO filler (body) VALUES (:body)"), [{"body": payload}] * 50
+                text("INSERT INTO filler (body) VALUES (:body)"), [{"body": "x" * 2000}] * 20
             )
 
 
-def wal_pages(path: Path) -> int:
-    wal = path.with_name(path.name + "-wal")
-    return wal.stat().st_size // 4096 if wal.exists() else 0
+def wal_pages(checkpointer: WalCheckpointer) -> int:
+    return checkpointer.checkpoint("PASSIVE")[1]
 
 
-def run(tmp_path: Path, restart_frames: int) -> tuple[int, WalCheckpointer]:
-    path = tmp_path / "wal.db"
-    engine = open_engine(f"sqlite:///{path}", sqlite_synchronous="OFF")
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE filler (id INTEGER PRIMARY KEY, body TEXT)"))
-    checkpointer = WalCheckpointer(engine, every=0.02, restart_frames=restart_frames)
-    checkpointer.start()
-    try:
-        write_for(engine, 1.5)
-        pages = wal_pages(path)
-    finally:
-        checkpointer.stop()
-        engine.dispose()
-    return pages, checkpointer
-
-
-def test_wal_starts_again_under_sustained_writes(tmp_path: Path) -> None:
-    pages, checkpointer = run(tmp_path, restart_frames=200)
-    assert checkpointer.restarts > 0
-    # The file is cut back to journal_size_limit (64 MiB) at most; far less here.
-    assert pages < 5_000
-
-
-def test_without_restarts_the_wal_only_grows(tmp_path: Path) -> None:
-    """The case the RESTART checkpoints are for: the same load, never restarted."""
-    pages, checkpointer = run(tmp_path, restart_frames=10**9)
+def test_restart_only_past_the_threshold_and_then_the_wal_starts_again(engine: Engine) -> None:
+    checkpointer = WalCheckpointer(engine, restart_frames=200)
+    write(engine, 5)
+    assert 0 < wal_pages(checkpointer) < 200
+    checkpointer.tick()
     assert checkpointer.restarts == 0
-    bounded, _ = run(tmp_path / "bounded", restart_frames=200)
-    assert pages > 2 * bounded
+
+    write(engine, 30)
+    long = wal_pages(checkpointer)
+    assert long >= 200
+    checkpointer.tick()
+    assert checkpointer.restarts == 1
+
+    write(engine, 1)  # the first commit after a RESTART writes from the WAL's start
+    assert wal_pages(checkpointer) < long / 10
+
+
+def test_restart_gives_up_quickly_behind_a_reader(engine: Engine) -> None:
+    """A reader on an old snapshot would hold the RESTART, and the writer behind it,
+    for the 30 s busy timeout; the checkpointer waits a fraction of a second."""
+    checkpointer = WalCheckpointer(engine, restart_frames=10, restart_wait_ms=100)
+    write(engine, 10)
+    with engine.connect() as reader:
+        reader.exec_driver_sql("BEGIN")
+        reader.exec_driver_sql("SELECT count(*) FROM filler").one()
+        write(engine, 10)
+        started = time.monotonic()
+        checkpointer.tick()
+        assert time.monotonic() - started < 5
+        assert checkpointer.restarts == 0
+        reader.exec_driver_sql("COMMIT")
+    write(engine, 1)  # the connection's usual busy timeout is back: writes still wait
+    checkpointer.tick()
+    assert checkpointer.restarts == 1

@@ -107,7 +107,7 @@ class KeyedRunner:
                         wakeup = entry.wakeup = next_wakeup(entry.state)
                         if wakeup is not None and (entry.queued is None or wakeup < entry.queued):
                             entry.queued = wakeup
-                            heapq.heappush(self.timers.setdefault(tenant, []), (wakeup, key))
+                            heapq.heappush(timers.setdefault(tenant, []), (wakeup, key))
                     mark_dirty(slot)
             clock = clocks.get(tenant)
             if clock is None or time > clock:

@@ -1,7 +1,7 @@
 """Domain-agnostic operators every deployment runs: latest values and device health."""
 
 from vigil.signals.device_health import RECOVERY_OF, DeviceHealth, DeviceHealthState
-from vigil.signals.last_value import LastValueState, LastValueTracker, SensorValue
+from vigil.signals.last_value import LastValueState, LastValueTracker, SensorValue, TrendBucket
 
 __all__ = [
     "RECOVERY_OF",
@@ -10,4 +10,5 @@ __all__ = [
     "LastValueState",
     "LastValueTracker",
     "SensorValue",
+    "TrendBucket",
 ]

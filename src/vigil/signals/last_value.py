@@ -16,6 +16,14 @@ from vigil.events import Event, Reading
 _MINUS_LN2 = -math.log(2)
 
 
+class TrendBucket(msgspec.Struct, array_like=True, gc=False):
+    """The numeric values of one bucket of time; stored as ``[start, total, count]``."""
+
+    start: float
+    total: float
+    count: float = 1.0
+
+
 class SensorValue(msgspec.Struct, gc=False):
     value: float | str | bool
     time: float
@@ -23,8 +31,8 @@ class SensorValue(msgspec.Struct, gc=False):
     rate_per_hour: float = 0.0
     """Exponentially weighted readings per hour; a sensor going quiet shows here first."""
     unit: str | None = None
-    trend: list[list[float]] = []
-    """[bucket start, sum, count] of numeric values, oldest first, at most ``trend_buckets``."""
+    trend: list[TrendBucket] = []
+    """Oldest first, at most ``trend_buckets``."""
 
 
 class LastValueState(msgspec.Struct, gc=False):
@@ -111,18 +119,18 @@ class LastValueTracker(KeyedOperator[LastValueState]):
         trend = sensor.trend
         if trend:
             last = trend[-1]
-            if last[0] == start:
-                last[1] += value
-                last[2] += 1
+            if last.start == start:
+                last.total += value
+                last.count += 1
                 return
-        trend.append([start, value, 1.0])
+        trend.append(TrendBucket(start, value))
         if len(trend) > self.trend_buckets:
             del trend[0]
 
     def trend(self, sensor: SensorValue) -> list[tuple[float, float]]:
         """(bucket middle, mean) pairs, oldest first."""
         half = self.trend_bucket_seconds / 2
-        return [(start + half, total / count) for start, total, count in sensor.trend]
+        return [(b.start + half, b.total / b.count) for b in sensor.trend]
 
     def _rate(self, previous_rate: float, gap_seconds: float) -> float:
         gap_hours = max(gap_seconds, 1e-3) / 3600.0

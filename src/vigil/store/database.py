@@ -15,6 +15,8 @@ from vigil.errors import ConfigurationError, StoreError
 
 log = logging.getLogger(__name__)
 
+BUSY_TIMEOUT_MS = 30_000
+
 
 def open_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
     """An engine for ``url``; SQLite files get WAL so readers never block the writer."""
@@ -27,7 +29,7 @@ def open_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             parsed,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
             pool_size=8,
             max_overflow=8,
         )
@@ -44,7 +46,7 @@ def _install_sqlite_pragmas(engine: Engine, synchronous: str) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA cache_size=-65536")
         # Checkpoints run on their own thread (``WalCheckpointer``), not inside commits.
         cursor.execute("PRAGMA wal_autocheckpoint=0")
@@ -69,10 +71,19 @@ class WalCheckpointer:
     and the next commit starts the WAL afresh.
     """
 
-    def __init__(self, engine: Engine, *, every: float = 0.5, restart_frames: int = 4096) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        every: float = 0.5,
+        restart_frames: int = 4096,
+        restart_wait_ms: int = 200,
+    ) -> None:
         self.engine = engine
         self.every = every
         self.restart_frames = restart_frames
+        self.restart_wait_ms = restart_wait_ms
+        """How long a RESTART waits for readers; the writer waits as long, so short."""
         self.restarts = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="vigil-wal-checkpoint", daemon=True)
@@ -87,21 +98,35 @@ class WalCheckpointer:
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):
-            frames = self.checkpoint("PASSIVE")
-            if frames >= self.restart_frames:
-                self.checkpoint("RESTART")
-                self.restarts += 1
+            self.tick()
         self.checkpoint("TRUNCATE")
 
-    def checkpoint(self, mode: str) -> int:
-        """Runs a checkpoint; the number of pages in the WAL (0 if it failed)."""
+    def tick(self) -> None:
+        _, frames, _ = self.checkpoint("PASSIVE")
+        if frames >= self.restart_frames:
+            busy, _, _ = self.checkpoint("RESTART", wait_ms=self.restart_wait_ms)
+            if not busy:
+                self.restarts += 1
+
+    def checkpoint(self, mode: str, *, wait_ms: int | None = None) -> tuple[int, int, int]:
+        """SQLite's answer: (busy, pages in the WAL, pages copied); busy if it failed.
+
+        ``wait_ms`` bounds the wait for readers (and so the writer's wait behind it)
+        instead of the connection's busy timeout of 30 s; a RESTART that runs out of
+        time is tried again on a later tick."""
         try:
             with self.engine.connect() as connection:
-                row = connection.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})").one()
+                if wait_ms is not None:
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
+                try:
+                    row = connection.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})").one()
+                finally:
+                    if wait_ms is not None:
+                        connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         except SQLAlchemyError:
             log.exception("WAL checkpoint failed; will try again")
-            return 0
-        return int(row[1])
+            return 1, 0, 0
+        return int(row[0]), int(row[1]), int(row[2])
 
 
 def is_sqlite(engine: Engine) -> bool:

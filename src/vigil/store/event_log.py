@@ -48,27 +48,45 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
 
 _json = msgspec.json.Encoder()
 _COLUMNS = ", ".join(f'"{column.name}"' for column in event_log.columns)
-_SQLITE_ROWS_PER_INSERT = 2900
-"""31,900 parameters a statement, under SQLite's limit of 32,766: each statement lets
-go of the GIL and must wait to get it back, so the fewer the better."""
+_SQLITE_MAX_ROWS = 1 << ((32_766 // len(event_log.columns)).bit_length() - 1)
+"""2,048 rows a statement: the largest power of two within SQLite's 32,766 parameters."""
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=16)
 def _sqlite_multi_row_insert(rows: int) -> str:
     row = "(" + ", ".join(["?"] * len(event_log.columns)) + ")"
     return f"INSERT INTO event_log ({_COLUMNS}) VALUES " + ", ".join([row] * rows)
 
 
+def _sqlite_chunk_sizes(count: int) -> list[int]:
+    """Full statements, then the rest in powers of two, largest first.
+
+    Only twelve statement sizes ever occur. sqlite3 caches prepared statements per
+    connection and keeps the values last bound to each; a statement for every
+    possible count would hold megabytes of old rows per cached size.
+
+    >>> _sqlite_chunk_sizes(5000)
+    [2048, 2048, 512, 256, 128, 8]
+    """
+    sizes = [_SQLITE_MAX_ROWS] * (count // _SQLITE_MAX_ROWS)
+    rest = count % _SQLITE_MAX_ROWS
+    sizes += [1 << bit for bit in reversed(range(rest.bit_length())) if rest >> bit & 1]
+    return sizes
+
+
 def _insert(connection: Connection, values: list[tuple[Any, ...]]) -> None:
     """Rows in the order of ``event_log.columns``."""
     if connection.dialect.name == "sqlite":
-        # Thousands of rows a statement: SQLite lets go of the GIL once per statement.
-        # ``executemany`` lets go around every row and waits to get it back behind the
-        # other threads each time (under load a tenth of the throughput), and unpacking
-        # one JSON array with json_each re-parses every row once per column.
-        for start in range(0, len(values), _SQLITE_ROWS_PER_INSERT):
-            chunk = values[start : start + _SQLITE_ROWS_PER_INSERT]
-            statement = _sqlite_multi_row_insert(len(chunk))
+        # Thousands of rows a statement: SQLite lets go of the GIL once per statement
+        # and then waits to get it back behind the other threads, so the fewer the
+        # better. ``executemany`` does that around every row (under load a tenth of
+        # the throughput), and unpacking one JSON array with json_each re-parses
+        # every row once per column.
+        start = 0
+        for size in _sqlite_chunk_sizes(len(values)):
+            chunk = values[start : start + size]
+            start += size
+            statement = _sqlite_multi_row_insert(size)
             connection.exec_driver_sql(statement, tuple(itertools.chain.from_iterable(chunk)))
         return
     markers = ", ".join([positional_marker(connection)] * len(event_log.columns))
@@ -178,8 +196,8 @@ class EventLog:
     def stage(
         self, connection: Connection, first_offset: int, accepted: Sequence[Accepted]
     ) -> list[LogRecord]:
-        """Queue rows for ``flush``, which the writer calls once per transaction: one
-        insert for a whole commit group, so the GIL is let go once, not once a batch."""
+        """Queue rows for ``flush``, which the writer calls once per transaction: the
+        whole commit group goes in together, in a few large statements."""
         rows = self._staged
         records: list[LogRecord] = []
         offset = first_offset

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -28,7 +28,7 @@ from vigil.platform import Platform
 from vigil.security import Permission, Principal, Role, allows
 from vigil.signals import RECOVERY_OF
 from vigil.store.operator_state import FindingRow
-from vigil.web.auth import COOKIE, PlatformDep, requires
+from vigil.web.auth import COOKIE, DeadLetterReader, PlatformDep, Reader
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 
@@ -156,10 +156,6 @@ class PageRoute(APIRoute):
 
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-
-
-Viewer = Annotated[Principal, Depends(requires(Permission.READ_TELEMETRY))]
-DeadLetterViewer = Annotated[Principal, Depends(requires(Permission.READ_DEAD_LETTERS))]
 
 
 def _safe_next(target: str | None) -> str:
@@ -292,7 +288,7 @@ def _render(
 
 
 @router.get("/")
-def overview(request: Request, principal: Viewer, platform: PlatformDep) -> Response:
+def overview(request: Request, principal: Reader, platform: PlatformDep) -> Response:
     tenant = principal.tenant
     entities = {entity.id: entity for entity in platform.registry.entities(tenant)}
     kinds = Counter(entity.kind for entity in entities.values())
@@ -337,18 +333,18 @@ def _entity_list(request: Request, principal: Principal, platform: Platform, slu
 
 
 @router.get("/homes")
-def homes(request: Request, principal: Viewer, platform: PlatformDep) -> Response:
+def homes(request: Request, principal: Reader, platform: PlatformDep) -> Response:
     return _entity_list(request, principal, platform, "homes")
 
 
 @router.get("/machines")
-def machines(request: Request, principal: Viewer, platform: PlatformDep) -> Response:
+def machines(request: Request, principal: Reader, platform: PlatformDep) -> Response:
     return _entity_list(request, principal, platform, "machines")
 
 
 @router.get("/entities/{entity_id}")
 def entity_page(
-    entity_id: str, request: Request, principal: Viewer, platform: PlatformDep
+    entity_id: str, request: Request, principal: Reader, platform: PlatformDep
 ) -> Response:
     tenant = principal.tenant
     entity = platform.registry.entity(tenant, entity_id)  # NotFound for another tenant's id
@@ -387,7 +383,7 @@ def entity_page(
 
 
 @router.get("/dead-letters")
-def dead_letters(request: Request, principal: DeadLetterViewer, platform: PlatformDep) -> Response:
+def dead_letters(request: Request, principal: DeadLetterReader, platform: PlatformDep) -> Response:
     counts = platform.dead_letters.counts(principal.tenant)
     return _render(
         request,
