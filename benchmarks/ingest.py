@@ -106,6 +106,7 @@ class Server:
             command += ["--switch-interval", os.environ["VIGIL_BENCH_SWITCH"]]
         if os.environ.get("VIGIL_BENCH_SYNCHRONOUS"):
             command += ["--synchronous", os.environ["VIGIL_BENCH_SYNCHRONOUS"]]
+        self.command = command
         self.process = subprocess.Popen(command)
         self.sequences: dict[str, int] = {}
         self.url = f"http://127.0.0.1:{self.port}"
@@ -139,6 +140,13 @@ class Server:
                 return
             time.sleep(0.1)
         raise RuntimeError(f"operators did not reach offset {offset}")
+
+    def restart(self) -> None:
+        """A new server process on the same database (and the same MQTT session)."""
+        self.process.terminate()
+        self.process.wait(30)
+        self.process = subprocess.Popen(self.command)
+        self.wait_ready()
 
     def stop(self) -> None:
         self.process.terminate()
@@ -235,8 +243,7 @@ async def http_throughput(server: Server, total: int, batch: int, lanes: int) ->
         "readings_per_second": sent / (done - started),
         "acknowledged_per_second": sent / (acked - started),
         "seconds": done - started,
-        "server_cpu_us_per_reading": cpu_per_reading(before, status, sent),
-        **gc_during(before, status),
+        **server_costs(before, status, sent),
     }
 
 
@@ -312,8 +319,7 @@ async def mqtt_run(server: Server, prefix: str, total: int, batch: int) -> dict:
         "readings": sent,
         "readings_per_second": sent / (done - started),
         "broker_acknowledged_per_second": sent / (published - started),
-        "server_cpu_us_per_reading": cpu_per_reading(before, status, sent),
-        **gc_during(before, status),
+        **server_costs(before, status, sent),
     }
 
 
@@ -339,16 +345,14 @@ async def mqtt_latency(server: Server, prefix: str, rate: int, seconds: float, b
     }
 
 
-def cpu_per_reading(before: dict, after: dict, readings: int) -> float:
-    """CPU time the server spent per reading (all its threads): steadier than the rate
-    on a shared machine, and what a change to the hot path should move."""
-    return round((after["cpu_seconds"] - before["cpu_seconds"]) / readings * 1e6, 2)
-
-
-def gc_during(before: dict, after: dict) -> dict:
-    """Time in the server's cycle collector and collections made during the run, by
-    generation (the probe's figures count from the server's start)."""
+def server_costs(before: dict, after: dict, readings: int) -> dict:
+    """What the server spent on a run, from two probes (whose figures count from its
+    start). CPU per reading (all threads) is steadier than the rate on a shared
+    machine, and what a change to the hot path should move."""
     return {
+        "server_cpu_us_per_reading": round(
+            (after["cpu_seconds"] - before["cpu_seconds"]) / readings * 1e6, 2
+        ),
         "server_gc_seconds": [
             round(b - a, 3) for a, b in zip(before["gc_seconds"], after["gc_seconds"], strict=True)
         ],
@@ -358,11 +362,17 @@ def gc_during(before: dict, after: dict) -> dict:
     }
 
 
-def repeated(times: int, run: Callable[[], Coroutine[Any, Any, dict]]) -> dict:
+def repeated(
+    times: int,
+    run: Callable[[], Coroutine[Any, Any, dict]],
+    between: Callable[[], None] | None = None,
+) -> dict:
     """The median of ``times`` runs, with every run kept: this machine is shared and
-    one run can be 10% off the next."""
+    one run can be 10% off the next. ``between`` runs before every run but the first."""
     runs = []
     for i in range(times):
+        if i and between is not None:
+            between()
         runs.append(asyncio.run(run()))
         print(
             f"  run {i + 1}/{times}: {runs[-1]['readings_per_second']:,.0f} readings/s, "
@@ -375,6 +385,14 @@ def repeated(times: int, run: Callable[[], Coroutine[Any, Any, dict]]) -> dict:
         "max_readings_per_second": max(rates),
         "runs": runs,
     }
+
+
+def restart_mqtt(server: Server) -> Callable[[], None]:
+    def restart() -> None:
+        server.restart()
+        time.sleep(1.0)  # let the subscriber connect
+
+    return restart
 
 
 def machine() -> dict:
@@ -407,6 +425,12 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, help="throughput runs per transport, median reported (default 3)"
     )
+    parser.add_argument(
+        "--restart-between-runs",
+        action="store_true",
+        help="a new server process on the same database before each run but the first\n"
+        "(tells a growing database from an ageing process)",
+    )
     parser.add_argument("--output", type=Path, help="where to write the JSON result")
     parser.add_argument(
         "--connections", type=int, default=16, help="concurrent HTTP gateways (even number)"
@@ -429,7 +453,9 @@ def main() -> None:
         try:
             server.wait_ready()
             results["http"] = repeated(
-                repeat, lambda: http_throughput(server, total, batch, lanes=args.connections)
+                repeat,
+                lambda: http_throughput(server, total, batch, lanes=args.connections),
+                server.restart if args.restart_between_runs else None,
             )
             results["http_latency"] = asyncio.run(http_latency(server, 5000, latency_seconds, 50))
         finally:
@@ -445,7 +471,11 @@ def main() -> None:
         try:
             server.wait_ready()
             time.sleep(1.0)  # let the subscriber connect
-            results["mqtt"] = repeated(repeat, lambda: mqtt_run(server, prefix, total, batch))
+            results["mqtt"] = repeated(
+                repeat,
+                lambda: mqtt_run(server, prefix, total, batch),
+                restart_mqtt(server) if args.restart_between_runs else None,
+            )
             results["mqtt_latency"] = asyncio.run(
                 mqtt_latency(server, prefix, 5000, latency_seconds, 50)
             )
@@ -461,6 +491,7 @@ def main() -> None:
         results["mqtt_p50_ms"] = round(results["mqtt_latency"]["p50_ms"], 2)
         results["mqtt_p99_ms"] = round(results["mqtt_latency"]["p99_ms"], 2)
     results["quick"] = args.quick
+    results["restarted_between_runs"] = args.restart_between_runs
     print_table(results, http_ok, mqtt_ok)
     output = args.output or RESULTS / ("ingest_quick.json" if args.quick else "ingest.json")
     output.parent.mkdir(parents=True, exist_ok=True)
