@@ -6,13 +6,14 @@ with a ``kind``; the domain packages give the kinds meaning.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated
 
 import msgspec
 
 from vigil.events import Identifier
 
-TenantKind = Literal["council", "plant", "icb"]
+TenantKind = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[a-z_]+$")]
+"""What kind of organisation a tenant is; the installed domains say which kinds exist."""
 AttributeValue = str | float | int | bool | None
 
 

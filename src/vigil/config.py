@@ -71,7 +71,22 @@ class EngineSettings(_Section):
     checkpoint_interval_seconds: float = Field(default=2.0, gt=0)
     """How often operator state is saved; after a crash the log since is replayed
     (at most a few seconds of input). Each checkpoint writes every changed key."""
-    checkpoint_interval_events: int = Field(default=100_000, gt=0)
+    checkpoint_interval_events: int = Field(default=1_000_000, gt=0)
+    """At most this many events between checkpoints, whatever the time."""
+    checkpoint_max_seconds: float = Field(default=60.0, gt=0)
+    """With many keys each changing rarely, a checkpoint waits for enough events per
+    changed key (so its cost per event stays flat), but never longer than this."""
+    tick_seconds: float = Field(default=1.0, ge=0)
+    """How often the platform writes each tenant's clock into the log (0: never), so
+    that timers fire while every device of a tenant is silent."""
+    escalate_after_seconds: dict[str, float | None] = {
+        "critical": 300.0,
+        "warning": 1800.0,
+        "info": None,
+    }
+    """Per severity: how long an alert may stay unacknowledged before it escalates."""
+    history_retention_days: dict[int, float] = {60: 2.0, 900: 35.0, 3600: 400.0, 86400: 3650.0}
+    """Per history resolution (seconds): how long its buckets are kept."""
     gc_threshold: int = Field(default=50_000, ge=0)
     """First-generation threshold of Python's cycle collector while the platform runs.
     The pipeline allocates (and soon frees) many small objects per event; at the

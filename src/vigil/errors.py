@@ -12,6 +12,7 @@
     │   ├── NotAuthenticated
     │   └── Forbidden
     ├── NotFound               nothing of that id in the caller's tenant
+    ├── InvalidRequest         a request (not device input) asks for something impossible
     └── InteropError           a partner system sent or wanted something we cannot map
 
 Third-party errors are translated at the edges (``raise ... from err``); only
@@ -66,6 +67,10 @@ class Forbidden(SecurityError):
 
 class NotFound(VigilError):
     """No such thing in the caller's tenant (which is also what another tenant's id looks like)."""
+
+
+class InvalidRequest(VigilError):
+    """A person's request cannot be carried out as asked (a resolve without an outcome)."""
 
 
 class InteropError(VigilError):

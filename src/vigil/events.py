@@ -22,7 +22,7 @@ and ``seq`` (per-device sequence number, strictly increasing).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 
@@ -83,7 +83,122 @@ class Alarm(_Event, tag="alarm"):
 
 
 Event = Reading | DeviceStatus | Alarm
+"""What a device may send: the wire schema."""
 EVENT_TYPES: Final[tuple[type[_Event], ...]] = (Reading, DeviceStatus, Alarm)
+
+
+# -- what the platform itself writes into the log ---------------------------------------
+#
+# Everything that changes an outcome is in the log, so that a replay reproduces every
+# output: the passing of time, configuration, people's actions on alerts, and the
+# events operators derive for each other. None of these come from devices; ingest
+# never accepts them on the wire.
+
+
+class _PlatformEvent(
+    msgspec.Struct, kw_only=True, frozen=True, tag_field="type", omit_defaults=True, gc=False
+):
+    tenant: str
+    time: float
+
+    @property
+    def timestamp(self) -> float:
+        return self.time
+
+
+class Tick(_PlatformEvent, tag="tick"):
+    """The tenant's clock has reached ``time``: timers fire even when every device is quiet.
+
+    Written from the wall clock in live operation; replay and the simulator write
+    event time instead."""
+
+
+class DeviceConfigured(_PlatformEvent, tag="device_config"):
+    """A device was registered, changed or (``removed``) taken out of service."""
+
+    device: str
+    entity: str
+    kind: str
+    heartbeat: float | None = None
+    metrics: tuple[str, ...] = ()
+    location: str | None = None
+    removed: bool = False
+
+
+class EntityConfigured(_PlatformEvent, tag="entity_config"):
+    """An entity was registered or changed: name, parent, attributes ("away until")."""
+
+    entity: str
+    kind: str
+    name: str = ""
+    parent: str | None = None
+    attributes: dict[str, str | float | int | bool | None] = {}
+    removed: bool = False
+
+
+ConditionChange = Literal["open", "update", "close"]
+Severity = Literal["info", "warning", "critical"]
+
+
+class ConditionSignal(_PlatformEvent, tag="condition"):
+    """An operator opens, updates or closes the condition named by ``key``.
+
+    ``origin`` names the operator output that raised it (``operator:offset:index``),
+    so that a replay re-derives the same signal and the log keeps it once."""
+
+    entity: str
+    key: str
+    change: ConditionChange
+    kind: str
+    severity: Severity = "warning"
+    message: str = ""
+    evidence: dict[str, Any] = {}
+    route: str = "coordinator"
+    """The role whose queue the condition belongs in."""
+    source: str = ""
+    origin: str = ""
+
+
+ConditionVerb = Literal["acknowledge", "assign", "escalate", "resolve", "comment"]
+
+
+class ConditionAction(_PlatformEvent, tag="condition_action"):
+    """What a person did about a condition; audited, and replayed like everything else."""
+
+    condition: str
+    """The condition's id (its key and instance, as the conditions table shows it)."""
+    action: ConditionVerb
+    actor: str
+    assignee: str | None = None
+    outcome: str | None = None
+    note: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+class Derived(_PlatformEvent, tag="derived"):
+    """An event one operator emits for others to consume (machine state -> line OEE)."""
+
+    entity: str
+    kind: str
+    data: dict[str, Any] = {}
+    source: str = ""
+    origin: str = ""
+
+
+PlatformEvent = (
+    Tick | DeviceConfigured | EntityConfigured | ConditionSignal | ConditionAction | Derived
+)
+LogEvent = Reading | DeviceStatus | Alarm | PlatformEvent
+"""Everything the log holds: device events and the platform's own."""
+PLATFORM_EVENT_TYPES: Final = (
+    Tick,
+    DeviceConfigured,
+    EntityConfigured,
+    ConditionSignal,
+    ConditionAction,
+    Derived,
+)
+DERIVED_TYPES: Final = (ConditionSignal, Derived)
+"""Events that operators emit; the runtime appends them to the log."""
 
 
 class Batch(msgspec.Struct, kw_only=True, frozen=True):
@@ -125,6 +240,7 @@ _msgpack_raw_batch = msgspec.msgpack.Decoder(RawBatch)
 _msgpack_event = msgspec.msgpack.Decoder(Event)
 _json_encoder = msgspec.json.Encoder()
 _msgpack_encoder = msgspec.msgpack.Encoder()
+_json_log_event = msgspec.json.Decoder(LogEvent)
 
 
 def decode_batch_json(data: bytes) -> Batch:
@@ -137,6 +253,11 @@ def decode_raw_batch_json(data: bytes) -> RawBatch:
 
 def decode_event_json(data: bytes | msgspec.Raw) -> Event:
     return _json_event.decode(data)
+
+
+def decode_log_event_json(data: bytes | str | msgspec.Raw) -> LogEvent:
+    """An event as the log stores it: device events and the platform's own."""
+    return _json_log_event.decode(data)
 
 
 def decode_batch_msgpack(data: bytes) -> Batch:

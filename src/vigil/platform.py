@@ -1,50 +1,116 @@
 """The composition root: one object that wires store, ingest, engine and live bus.
 
 Transports and the web app are given a ``Platform``; nothing else builds these
-parts, so one process and a test build them the same way.
+parts, so one process and a test build them the same way. Pages and the API read
+the store's projections through the repositories here, never an operator's memory.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import msgspec
-
-from vigil.catalog import Catalog
+from vigil.alerts import ConditionTracker
+from vigil.catalog import Catalog, Device, Entity
 from vigil.config import Settings
+from vigil.domains import DomainRegistry
 from vigil.engine.bus import LiveBus
 from vigil.engine.embedded import EmbeddedRuntime
-from vigil.engine.keyed import KeyedRunner
 from vigil.engine.operator import KeyedOperator
+from vigil.errors import ConfigurationError
+from vigil.events import ConditionAction, DeviceConfigured, EntityConfigured, PlatformEvent, Tick
 from vigil.ingest.directory import DeviceDirectory, SequenceTracker
 from vigil.ingest.service import Ingestor
-from vigil.signals import DeviceHealth, LastValueState, LastValueTracker
 from vigil.store import migrate
-from vigil.store.audit import AuditRepository
+from vigil.store.audit import AuditedAppend, AuditRepository
 from vigil.store.database import WalCheckpointer, is_sqlite, open_engine
 from vigil.store.dead_letters import DeadLetterRepository
 from vigil.store.event_log import EventLog, LogRecord
 from vigil.store.operator_state import FindingRepository, OperatorStateRepository
-from vigil.store.readings import HistoryPoint, LatestValue
+from vigil.store.projections import ConditionRepository, ProjectionRepository
 from vigil.store.registry import RegistryRepository
 from vigil.store.tokens import TokenRepository
 from vigil.store.writer import GroupCommitWriter
 
-OperatorFactory = Callable[[RegistryRepository], Sequence[KeyedOperator[Any]]]
+log = logging.getLogger(__name__)
+
+OperatorFactory = Callable[[Settings, DomainRegistry], Sequence[KeyedOperator[Any]]]
 
 
-def default_operators(registry: RegistryRepository) -> list[KeyedOperator[Any]]:
-    """The domain-agnostic operators; domain packages add theirs to this list."""
-    heartbeats = {
-        (device.tenant, device.id): device.heartbeat
-        for tenant in registry.tenants()
-        for device in registry.devices(tenant.id)
-        if device.heartbeat
-    }
-    return [LastValueTracker(), DeviceHealth(heartbeats=heartbeats, default_heartbeat=None)]
+def default_operators(settings: Settings, domains: DomainRegistry) -> list[KeyedOperator[Any]]:
+    """The alert model's tracker, then every registered domain's operators."""
+    tracker = ConditionTracker(escalate_after=settings.engine.escalate_after_seconds)
+    return [tracker, *domains.operators(settings)]
+
+
+def configuration_events(
+    before: Catalog, after: Catalog, *, time: float
+) -> list[EntityConfigured | DeviceConfigured]:
+    """What changed from ``before`` to ``after``, as events for the log."""
+    events: list[EntityConfigured | DeviceConfigured] = []
+    old_entities = {(e.tenant, e.id): e for e in before.entities}
+    for entity in after.entities:
+        if old_entities.get((entity.tenant, entity.id)) != entity:
+            events.append(_entity_event(entity, time))
+    old_devices = {(d.tenant, d.id): d for d in before.devices}
+    for device in after.devices:
+        if old_devices.get((device.tenant, device.id)) != device:
+            events.append(_device_event(device, time))
+    return events
+
+
+def _entity_event(entity: Entity, time: float) -> EntityConfigured:
+    return EntityConfigured(
+        tenant=entity.tenant,
+        time=time,
+        entity=entity.id,
+        kind=entity.kind,
+        name=entity.name,
+        parent=entity.parent,
+        attributes=dict(entity.attributes),
+    )
+
+
+def _device_event(device: Device, time: float) -> DeviceConfigured:
+    return DeviceConfigured(
+        tenant=device.tenant,
+        time=time,
+        device=device.id,
+        entity=device.entity,
+        kind=device.kind,
+        heartbeat=device.heartbeat,
+        metrics=tuple(device.metrics),
+        location=device.location,
+    )
+
+
+class Ticker:
+    """Writes every tenant's clock into the log every ``seconds`` of wall time."""
+
+    def __init__(self, platform: Platform, seconds: float) -> None:
+        self.platform = platform
+        self.seconds = seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="vigil-ticker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.seconds):
+            try:
+                self.platform.tick(self.platform.clock(), wait=False)
+            except Exception:  # a store outage: ticks resume with the next interval
+                log.exception("could not write clock ticks")
 
 
 class Platform:
@@ -52,11 +118,13 @@ class Platform:
         self,
         settings: Settings,
         *,
+        domains: DomainRegistry | None = None,
         operators: OperatorFactory = default_operators,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.clock = clock
+        self.domains = DomainRegistry.discover() if domains is None else domains
         self.engine = open_engine(
             settings.store.url, sqlite_synchronous=settings.store.sqlite_synchronous
         )
@@ -66,6 +134,8 @@ class Platform:
         self.dead_letters = DeadLetterRepository(self.engine)
         self.findings = FindingRepository(self.engine)
         self.audit = AuditRepository(self.engine)
+        self.projections = ProjectionRepository(self.engine)
+        self.conditions = ConditionRepository(self.engine)
         self.log = EventLog(self.engine)
         self.writer = GroupCommitWriter(self.engine, max_jobs=512)
         self.writer.before_commit.append(self.log.flush)
@@ -74,6 +144,8 @@ class Platform:
         self.directory = DeviceDirectory(self.registry.device_refs())
         self.sequences = SequenceTracker(self.log.sequences())
         self._runtime: EmbeddedRuntime | None = None
+        self._pending_configuration: list[PlatformEvent] = []
+        self._ticker: Ticker | None = None
         self.ingestor = Ingestor(
             settings=settings.ingest,
             directory=self.directory,
@@ -90,19 +162,19 @@ class Platform:
 
     def _build_runtime(self) -> EmbeddedRuntime:
         runtime = EmbeddedRuntime(
-            self._operator_factory(self.registry),
+            self._operator_factory(self.settings, self.domains),
             log_store=self.log,
             states=OperatorStateRepository(self.engine),
             writer=self.writer,
             checkpoint_seconds=self.settings.engine.checkpoint_interval_seconds,
             checkpoint_events=self.settings.engine.checkpoint_interval_events,
+            checkpoint_max_seconds=self.settings.engine.checkpoint_max_seconds,
         )
         runtime.add_sink(self.bus.publish)
         return runtime
 
     @property
     def runtime(self) -> EmbeddedRuntime:
-        """Built at start, so operators see the catalog as it is then."""
         if self._runtime is None:
             self._runtime = self._build_runtime()
         return self._runtime
@@ -115,16 +187,60 @@ class Platform:
     def _committed(self, records: list[LogRecord]) -> None:
         self.runtime.feed(records)
 
-    def apply_catalog(self, catalog: Catalog) -> None:
-        """Register tenants, entities and devices; ingest sees them at once.
+    # --- what goes into the log besides readings ----------------------------------
 
-        Operators configured from the registry (device heartbeats) are built at
-        start; changes after that reach them on the next start.
-        """
+    def append(
+        self,
+        events: Sequence[PlatformEvent],
+        *,
+        audit: Sequence[tuple[str, float, str, str, str]] = (),
+        wait: bool = True,
+    ) -> list[LogRecord]:
+        """Write platform events (and the audit rows of who caused them) to the log."""
+        job = AuditedAppend(
+            self.log, events, audit, received=self.clock(), on_commit=self._committed
+        )
+        future = self.writer.submit(job)
+        return future.result() if wait else []
+
+    def tick(self, now: float, *, wait: bool = True) -> None:
+        """Every tenant's clock reaches ``now``: live from the wall clock (``Ticker``),
+        in replays and the simulator from event time."""
+        tenants = [tenant.id for tenant in self.registry.tenants()]
+        if tenants:
+            self.append([Tick(tenant=t, time=now) for t in tenants], wait=wait)
+
+    def act(self, action: ConditionAction) -> None:
+        """A person's action on a condition: in the log, audited, once committed."""
+        self.append(
+            [action],
+            audit=[(action.tenant, action.time, action.actor, action.action, action.condition)],
+        )
+
+    def apply_catalog(self, catalog: Catalog, *, time: float | None = None) -> None:
+        """Register tenants, entities and devices; ingest sees them at once, and the
+        changes go into the log (at ``time``, by default now) for the operators."""
+        kinds = set(self.domains.tenant_kinds)
+        unknown = sorted({t.kind for t in catalog.tenants if t.kind not in kinds})
+        if unknown:
+            raise ConfigurationError(
+                f"no installed domain serves tenants of kind {', '.join(unknown)} "
+                f"(known: {', '.join(sorted(kinds)) or 'none'})"
+            )
+        tenants = {t.id for t in catalog.tenants} | {e.tenant for e in catalog.entities}
+        before = self.registry.snapshot(tenants | {d.tenant for d in catalog.devices})
         self.registry.apply(catalog)
+        after = self.registry.snapshot(tenants | {d.tenant for d in catalog.devices})
         self.directory.replace(self.registry.device_refs())
+        events = configuration_events(before, after, time=self.clock() if time is None else time)
+        if events:
+            if self._started:
+                self.append(events)
+            else:
+                self._pending_configuration.extend(events)
 
-    def start(self) -> None:
+    def start(self, *, ticks: bool = True) -> None:
+        """``ticks``: write wall-clock ticks (off while a simulator back-fills history)."""
         if not self._started:
             threshold = self.settings.engine.gc_threshold
             if threshold:
@@ -133,10 +249,24 @@ class Platform:
             if self._checkpointer is not None:
                 self._checkpointer.start()
             self.writer.start()
-            self.runtime.start()  # builds the operators from the registry as it is now
+            self.runtime.start()
             self._started = True
+            pending, self._pending_configuration = self._pending_configuration, []
+            if pending:
+                self.append(pending)
+            if ticks:
+                self.start_ticks()
+
+    def start_ticks(self) -> None:
+        seconds = self.settings.engine.tick_seconds
+        if self._ticker is None and seconds > 0:
+            self._ticker = Ticker(self, seconds)
+            self._ticker.start()
 
     def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
         if self._started:
             self.runtime.stop()
             self.writer.stop()
@@ -146,61 +276,17 @@ class Platform:
             self._started = False
         self.engine.dispose()
 
-    # --- what pages read of the live state -----------------------------------
-
-    def _last_values(self, tenant: str, entity: str) -> LastValueState | None:
-        def read(runner: KeyedRunner) -> LastValueState | None:
-            state = runner.state_of(tenant, entity)
-            return (
-                None
-                if state is None
-                else msgspec.structs.replace(state, sensors=dict(state.sensors))
-            )
-
-        return self.runtime.read_state(LastValueTracker.name, read)  # type: ignore[no-any-return]
-
-    def latest(self, tenant: str, entity: str) -> list[LatestValue]:
-        """The newest value of each sensor of the entity."""
-        state = self._last_values(tenant, entity)
-        if state is None:
-            return []
-        values = []
-        for slot, sensor in sorted(state.sensors.items()):
-            device, _, metric = slot.rpartition("/")
-            value = sensor.value
-            text = value if isinstance(value, str) else None
-            number = None if text is not None else float(value)
-            values.append(LatestValue(device, metric, number, text, sensor.time, sensor.unit))
-        return values
-
-    def history(self, tenant: str, entity: str) -> list[HistoryPoint]:
-        """Recent trend of each numeric sensor of the entity, oldest first."""
-        state = self._last_values(tenant, entity)
-        if state is None:
-            return []
-        tracker = self.runtime.runner(LastValueTracker.name).operator
-        assert isinstance(tracker, LastValueTracker)
-        points = []
-        for slot, sensor in sorted(state.sensors.items()):
-            device, _, metric = slot.rpartition("/")
-            points += [HistoryPoint(t, device, metric, v) for t, v in tracker.trend(sensor)]
-        return sorted(points, key=lambda point: point.time)
-
-    def last_seen(self, tenant: str) -> dict[str, float]:
-        """Per entity of the tenant, the event time of its newest reading."""
-
-        def read(runner: KeyedRunner) -> dict[str, float]:
-            return {
-                key: max(sensor.time for sensor in entry.state.sensors.values())
-                for (owner, key), entry in runner.keys.items()
-                if owner == tenant and entry.state.sensors
-            }
-
-        return self.runtime.read_state(LastValueTracker.name, read)  # type: ignore[no-any-return]
+    def prune_history(self) -> int:
+        retention = {
+            resolution: days * 86400.0
+            for resolution, days in self.settings.engine.history_retention_days.items()
+        }
+        return self.projections.prune(retention, self.clock())
 
     def wait_until_processed(self, timeout: float = 30.0) -> bool:
-        """Block until operators have seen everything committed so far (tests, replay)."""
-        return self.runtime.wait_for(self.log.next_offset - 1, timeout)
+        """Block until operators have seen everything committed so far, and every
+        projection is written (tests, replay, actions whose result a page shows)."""
+        return self.runtime.flush(self.log.next_offset - 1, timeout)
 
     def __enter__(self) -> Platform:
         self.start()

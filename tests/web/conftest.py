@@ -73,6 +73,7 @@ class Tokens:
     gateway: str
     engineer: str
     plant_gateway: str
+    installer: str
 
 
 def make_platform(path: Path, *, demo_login: bool = True) -> Platform:
@@ -90,6 +91,7 @@ def make_tokens(platform: Platform) -> Tokens:
         gateway=platform.tokens.create("north", "gw", "gateway", now=now),
         engineer=platform.tokens.create("plant", "eng", "engineer", now=now),
         plant_gateway=platform.tokens.create("plant", "pgw", "gateway", now=now),
+        installer=platform.tokens.create("north", "inst", "installer", now=now),
     )
 
 

@@ -12,9 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from vigil.platform import Platform
-from vigil.store.operator_state import FindingRow
 from vigil.web.app import create_app
-from vigil.web.pages import ago, number, open_findings
+from vigil.web.templating import ago, number
 
 if TYPE_CHECKING:
     from tests.web.conftest import Sequencer, Tokens
@@ -41,14 +40,14 @@ def ingest(client: TestClient, token: str, body: bytes) -> httpx.Response:
     )
 
 
-def wait_for_findings(platform: Platform, tenant: str, count: int) -> None:
+def wait_for_conditions(platform: Platform, tenant: str, count: int) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         platform.wait_until_processed()
-        if len(platform.findings.recent(tenant)) >= count:
+        if len(platform.conditions.open(tenant)) >= count:
             return
         time.sleep(0.05)
-    raise AssertionError("findings were not stored in time")
+    raise AssertionError("conditions were not stored in time")
 
 
 @pytest.fixture
@@ -101,7 +100,7 @@ def site(
             }
         )
         assert ingest(client, tokens.gateway, rejected).status_code == 422
-        wait_for_findings(platform, "north", 1)
+        wait_for_conditions(platform, "north", 1)
         yield Site(client, platform, tokens)
 
 
@@ -214,19 +213,28 @@ def test_logout_clears_the_cookie(site: Site) -> None:
 
 
 def test_overview_for_a_coordinator(site: Site) -> None:
-    """Tenant name, entity counts, open findings, rejected input by reason and the ticker."""
+    """Tenant name, entity counts, the coordinator's queue (device problems are not in it),
+    rejected input by reason and the ticker."""
     page = site.get("/", site.tokens.coordinator)
     assert page.status_code == 200
     text = page.text
     assert "<h1>North Council</h1>" in text
-    assert '<span class="big">2</span> homes' in text
-    assert "Battery of north.h1.temp is at 9%" in text
-    assert '<span class="pill">1 open</span>' in text
+    assert '<span class="big">2</span> home' in text
+    assert "Battery of north.h1.temp is at 9%" not in text
+    assert "0 open in your queue" in text
     assert 'href="/dead-letters"' in text
-    assert "unknown_device" in text or "unknown" in text
+    assert "<code>unknown_device</code>" in text
     assert "data-ticker" in text
     assert 'href="/homes"' in text
     assert 'href="/machines"' not in text
+
+
+def test_overview_for_an_installer_shows_device_problems(site: Site) -> None:
+    """A device's low battery is routed to the installer's queue."""
+    page = site.get("/", site.tokens.installer)
+    assert page.status_code == 200
+    assert "Battery of north.h1.temp is at 9%" in page.text
+    assert "1 open in your queue" in page.text
 
 
 def test_carer_sees_telemetry_but_not_rejected_input(site: Site) -> None:
@@ -250,7 +258,7 @@ def test_home_list(site: Site) -> None:
     assert page.status_code == 200
     assert "Flat 1, Elm Court" in page.text
     assert 'href="/entities/north.h1"' in page.text
-    assert "ago" in page.text or "just now" in page.text
+    assert "just now" in page.text  # its newest reading was sent just now
     assert '<span class="pill">1</span>' in page.text
     assert site.get("/machines", site.tokens.coordinator).status_code == 404
 
@@ -274,6 +282,7 @@ def test_entity_page_shows_latest_values_devices_and_findings(site: Site) -> Non
     assert 'data-live-entity="north.h1"' in text
     assert "living room" in text
     assert "Battery of north.h1.temp is at 9% (warning below 15%)." in text
+    assert '<span class="unit">C</span>' in text  # units rendered by the server, not only live
     audit = site.platform.audit.recent("north")
     assert any(entry.action == "read_entity" and entry.target == "north.h1" for entry in audit)
 
@@ -314,31 +323,6 @@ def test_names_are_escaped(site: Site, evil_name: str) -> None:
 
 
 # -- helpers -----------------------------------------------------------------------------
-
-
-def _finding(kind: str, time: float, **data: object) -> FindingRow:
-    return FindingRow(
-        id=f"{kind}-{time}",
-        tenant="t",
-        entity="e",
-        operator="device_health",
-        kind=kind,
-        time=time,
-        offset=0,
-        message=kind,
-        data={"device": "d", **data},
-    )
-
-
-def test_open_findings_are_closed_by_their_recovery() -> None:
-    newest_first = [
-        _finding("battery_ok", 30.0),
-        _finding("device_offline", 20.0),
-        _finding("battery_low", 10.0),
-        _finding("sensor_stuck", 5.0, metric="temperature"),
-        _finding("sensor_unstuck", 4.0, metric="humidity"),
-    ]
-    assert [f.kind for f in open_findings(newest_first)] == ["device_offline", "sensor_stuck"]
 
 
 def test_formatting() -> None:

@@ -105,6 +105,9 @@ class World:
     tokens: dict[str, str]
     events: Events
 
+    def condition_of(self, tenant: str) -> str:
+        return self.platform.conditions.open(tenant)[0].id
+
 
 def _wait(condition: object, what: str, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
@@ -149,9 +152,10 @@ def world(tmp_path: Path) -> Iterator[World]:
     try:
         events = Events()
         asyncio.run(_seed(platform, events))
+        platform.tick(time.time() + 3600)  # closes the history buckets of the readings
         platform.wait_until_processed()
         _wait(
-            lambda: platform.findings.count(B) >= 1 and platform.findings.count(A) >= 1, "findings"
+            lambda: platform.conditions.open(B) and platform.conditions.open(A), "open conditions"
         )
         assert platform.dead_letters.counts(B) == {"unknown_device": 1, "malformed": 1}
         now = platform.clock()
@@ -196,8 +200,12 @@ def routes(app: FastAPI) -> list[tuple[str, str]]:
     return found
 
 
-def fill(path: str, entity: str = B_HOME) -> str:
-    return path.replace("{entity_id}", entity)
+def fill(path: str, entity: str = B_HOME, condition: str = "battery_low:x~1") -> str:
+    return (
+        path.replace("{entity_id}", entity)
+        .replace("{condition_id}", condition)
+        .replace("{slug}", "homes")
+    )
 
 
 def test_route_enumeration_sees_the_app(world: World) -> None:
@@ -284,6 +292,36 @@ def test_other_tenants_entity_is_not_found(client: TestClient, world: World, rol
         assert any(s in own.text for s in ("Zebra Secret", "91.375", "battery_low")), path
 
 
+def condition_routes(app: FastAPI) -> list[tuple[str, str]]:
+    found = [(method, path) for method, path in routes(app) if "{condition_id}" in path]
+    assert len(found) >= 4, found
+    return found
+
+
+@pytest.mark.parametrize("role", ["coordinator", "administrator"])
+def test_other_tenants_condition_is_not_found(client: TestClient, world: World, role: str) -> None:
+    """Every route with a ``{condition_id}`` -- reads and actions -- answers 404 for another
+    tenant's alert and changes nothing; the owner reads it on the same routes."""
+    theirs = world.condition_of(B)
+    before = world.platform.conditions.get(B, theirs)
+    for method, path in condition_routes(world.app):
+        url = fill(path, condition=theirs)
+        headers = bearer(world.tokens[f"{A}:{role}"])
+        if method == "POST" and path.startswith("/api/"):
+            response = client.post(url, json={"action": "acknowledge"}, headers=headers)
+        elif method == "POST":
+            response = client.post(url, data={"action": "acknowledge"}, headers=headers)
+        else:
+            response = client.get(url, headers=headers)
+        assert response.status_code == 404, (method, path, response.status_code)
+        assert not any(s in response.text for s in B_SECRETS[1:]), path
+        if method == "GET":
+            own = client.get(url, headers=bearer(world.tokens[f"{B}:{role}"]))
+            assert own.status_code == 200, path
+            assert "battery" in own.text.lower(), path
+    assert world.platform.conditions.get(B, theirs) == before
+
+
 def test_entity_route_of_own_tenant_shows_own_data(client: TestClient, world: World) -> None:
     """The same routes work for the caller's own entity (the 404s are not a broken route)."""
     for path in entity_routes(world.app):
@@ -306,18 +344,25 @@ def list_routes(app: FastAPI) -> list[str]:
         for method, path in routes(app)
         if method == "GET" and "{" not in path and path not in PUBLIC and path != "/api/v1/live"
     ]
+    paths += [f"/{item.slug}" for item in world_lists(app)]
     expected = {
         "/api/v1/entities",
-        "/api/v1/findings",
+        "/api/v1/conditions",
         "/api/v1/dead-letters",
         "/api/v1/ingest/stats",
         "/",
+        "/alerts",
         "/homes",
         "/machines",
         "/dead-letters",
     }
     assert expected <= set(paths), set(paths)
     return paths
+
+
+def world_lists(app: FastAPI) -> list[Any]:
+    """The domains' list pages (one ``/{slug}`` route serves them all)."""
+    return list(app.state.platform.domains.lists)
 
 
 def test_lists_show_only_own_tenant(client: TestClient, world: World) -> None:
@@ -339,7 +384,7 @@ def test_lists_show_only_own_tenant(client: TestClient, world: World) -> None:
 def test_roles(client: TestClient, world: World) -> None:
     """A gateway cannot read; a carer cannot read dead letters; a coordinator cannot ingest."""
     gateway = bearer(world.tokens[f"{A}:gateway"])
-    for path in ("/api/v1/entities", f"/api/v1/entities/{A_HOME}", "/api/v1/findings"):
+    for path in ("/api/v1/entities", f"/api/v1/entities/{A_HOME}", "/api/v1/conditions"):
         assert client.get(path, headers=gateway).status_code == 403, path
     for path in ("/", "/homes", f"/entities/{A_HOME}"):
         assert client.get(path, headers=gateway, follow_redirects=False).status_code == 403, path
@@ -359,7 +404,7 @@ def test_ingest_for_another_tenant_is_rejected(client: TestClient, world: World)
     and nothing is written for B (no event, no dead letter, no reading)."""
     platform = world.platform
     log_before, dead_before = platform.log.count(B), platform.dead_letters.counts(B)
-    latest_before = platform.latest(B, B_HOME)
+    latest_before = platform.projections.latest(B, B_HOME)
     body = Events.batch(
         world.events(f"{B_HOME}.temp", metric="temperature", value=-40.0),
         world.events(f"{B_PRESS}.plc", metric="state", value="stopped"),
@@ -374,7 +419,7 @@ def test_ingest_for_another_tenant_is_rejected(client: TestClient, world: World)
     platform.wait_until_processed()
     assert platform.log.count(B) == log_before
     assert platform.dead_letters.counts(B) == dead_before
-    assert platform.latest(B, B_HOME) == latest_before
+    assert platform.projections.latest(B, B_HOME) == latest_before
     assert platform.dead_letters.counts(A).get("wrong_tenant") == 2
 
 

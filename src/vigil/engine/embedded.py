@@ -4,6 +4,13 @@ Committed events arrive from the writer's post-commit hook. On start the
 runtime restores each operator from its checkpoint and replays the log from
 there, so after a crash it re-produces exactly the outputs the crashed run
 would have produced; durable ones are named by log offset and so land once.
+
+What a pass over a batch produces -- derived events, findings, projection rows
+and (when due) checkpoints -- goes to the writer as one job, and the next job is
+submitted only once the previous one has committed. A job that fails is written
+again (every part of it is idempotent); if it still fails the runtime stops,
+loudly, before anything later is written. So no checkpoint ever overtakes
+outputs that were lost, and a key's state counts as saved only once committed.
 """
 
 from __future__ import annotations
@@ -13,11 +20,17 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from typing import Any
 
+import msgspec
+
 from vigil.engine.keyed import Emitted, KeyedRunner
-from vigil.engine.operator import KeyedOperator
-from vigil.store.event_log import EventLog, LogRecord
+from vigil.engine.operator import KeyedOperator, Output
+from vigil.engine.projections import Projection, projection_key
+from vigil.errors import StoreError
+from vigil.events import DERIVED_TYPES
+from vigil.store.event_log import Accepted, EventLog, LogRecord, platform_record
 from vigil.store.operator_state import (
     Checkpoint,
     CheckpointJob,
@@ -29,13 +42,14 @@ from vigil.store.writer import GroupCommitWriter
 log = logging.getLogger(__name__)
 
 OutputSink = Callable[[str, list[Emitted]], None]
-"""Receives (operator name, outputs) after each batch: live pages, latency probes."""
+"""Receives (operator name, live outputs) after each batch: live pages, latency probes."""
 
 
 def finding_row(operator: str, emitted: Emitted) -> FindingRow:
     output = emitted.output
+    assert isinstance(output, Output)
     return FindingRow(
-        id=f"{operator}:{emitted.offset}:{emitted.index}",
+        id=f"{operator}:{emitted.name}",
         tenant=output.tenant,
         entity=output.entity,
         operator=operator,
@@ -47,8 +61,19 @@ def finding_row(operator: str, emitted: Emitted) -> FindingRow:
     )
 
 
+class OutputsLost(StoreError):
+    """The runtime could not make a pass's outputs durable, even after retrying."""
+
+
 class _Stop:
     pass
+
+
+class _Flush:
+    """Asks the runtime thread to write everything it has, then to set ``done``."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
 
 
 class EmbeddedRuntime:
@@ -60,8 +85,12 @@ class EmbeddedRuntime:
         states: OperatorStateRepository,
         writer: GroupCommitWriter,
         checkpoint_seconds: float = 2.0,
-        checkpoint_events: int = 100_000,
+        checkpoint_events: int = 1_000_000,
+        checkpoint_max_seconds: float = 60.0,
+        events_per_dirty_key: float = 4.0,
         catch_up_page: int = 20_000,
+        write_retries: int = 5,
+        retry_seconds: float = 0.2,
     ) -> None:
         names = [op.name for op in operators]
         if len(set(names)) != len(names):
@@ -72,16 +101,25 @@ class EmbeddedRuntime:
         self.writer = writer
         self.checkpoint_seconds = checkpoint_seconds
         self.checkpoint_events = checkpoint_events
+        self.checkpoint_max_seconds = checkpoint_max_seconds
+        self.events_per_dirty_key = events_per_dirty_key
         self.catch_up_page = catch_up_page
+        self.write_retries = write_retries
+        self.retry_seconds = retry_seconds
         self.sinks: list[OutputSink] = []
-        self._queue: queue.SimpleQueue[list[LogRecord] | _Stop] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[LogRecord] | _Stop | _Flush] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="vigil-runtime", daemon=True)
         self._progress = threading.Condition()
-        self._state_lock = threading.Lock()
-        """Held while a batch is processed, so readers see whole batches."""
         self._processed = 0
         self._since_checkpoint = 0
         self._last_checkpoint = time.monotonic()
+        self._marks: dict[str, int] = {}
+        """Per operator: input offset up to which its derived events are in the log."""
+        self._projections: dict[tuple[Any, ...], Projection] = {}
+        """Rows waiting for the next checkpoint, the newest per key."""
+        self._inflight: tuple[CheckpointJob, Future[Any]] | None = None
+        self.checkpoints = 0
+        self.write_failures = 0
         self.failed: BaseException | None = None
 
     # --- wiring --------------------------------------------------------------
@@ -98,6 +136,7 @@ class EmbeddedRuntime:
             offset, runtime_state, keys = self.states.load(runner.name)
             if runtime_state is not None:
                 runner.restore(offset, runtime_state, keys)
+        self._marks = self.states.derived_marks()
         self._thread.start()
 
     def stop(self) -> None:
@@ -117,14 +156,18 @@ class EmbeddedRuntime:
                 lambda: self._processed >= offset or self.failed is not None, timeout
             )
 
-    def read_state(self, name: str, read: Callable[[KeyedRunner], Any]) -> Any:
-        """``read(runner)`` between batches: for queries of live operator state.
-
-        ``read`` must copy what it returns; the state goes on changing after."""
-        with self._state_lock:
-            return read(self.runner(name))
+    def flush(self, offset: int, timeout: float = 30.0) -> bool:
+        """Block until the log up to ``offset`` is processed -- with every event the
+        operators derived from it -- and all outputs and projections are committed."""
+        deadline = time.monotonic() + timeout
+        if not self.wait_for(offset, timeout) or self.failed is not None:
+            return False
+        request = _Flush()
+        self._queue.put(request)
+        return request.done.wait(max(0.0, deadline - time.monotonic())) and self.failed is None
 
     def runner(self, name: str) -> KeyedRunner:
+        """For tests: pages read the store, never a runner."""
         for runner in self.runners:
             if runner.name == name:
                 return runner
@@ -139,19 +182,30 @@ class EmbeddedRuntime:
                 item = self._queue.get()
                 if isinstance(item, _Stop):
                     break
+                if isinstance(item, _Flush):
+                    self._flush(item)
+                    continue
                 batch = item
+                control: _Stop | _Flush | None = None
                 while True:  # fold whatever else is queued into one pass
                     try:
                         more = self._queue.get_nowait()
                     except queue.Empty:
                         break
-                    if isinstance(more, _Stop):
-                        self._handle(batch)
-                        self._checkpoint(wait=True)
-                        return
+                    if not isinstance(more, list):
+                        control = more
+                        break
                     batch = batch + more
                 self._handle(batch)
-            self._checkpoint(wait=True)
+                if isinstance(control, _Flush):
+                    self._flush(control)
+                elif isinstance(control, _Stop):
+                    break
+            waiting = self._drain_derived()
+            self._checkpoint()
+            self._await_inflight()
+            for request in waiting:
+                request.done.set()
         except BaseException as err:  # surfaced through wait_for / health, never silent
             log.exception("operator runtime failed")
             self.failed = err
@@ -167,7 +221,35 @@ class EmbeddedRuntime:
                 break
             self._handle(records)
             after = records[-1].offset
-        self._checkpoint(wait=False)
+        self._checkpoint()
+
+    def _flush(self, request: _Flush) -> None:
+        waiting = [request, *self._drain_derived()]
+        self._checkpoint()
+        self._await_inflight()
+        for item in waiting:
+            item.done.set()
+
+    def _drain_derived(self) -> list[_Flush]:
+        """Process what is queued until the chains of derived events come to rest;
+        the flush requests met on the way are answered by the caller's checkpoint."""
+        flushes: list[_Flush] = []
+        for _ in range(100):  # a chain is finite; a cycle of operators would not be
+            self._await_inflight()
+            pending: list[LogRecord] = []
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(item, list):
+                    pending += item
+                elif isinstance(item, _Flush):
+                    flushes.append(item)
+            if not pending:
+                break
+            self._handle(pending)
+        return flushes
 
     def _set_processed(self, offset: int) -> None:
         with self._progress:
@@ -176,33 +258,115 @@ class EmbeddedRuntime:
 
     def _handle(self, records: list[LogRecord]) -> None:
         new_findings: list[FindingRow] = []
+        derived: list[Accepted] = []
+        marks: dict[str, int] = {}
+        projections = self._projections
         for runner in self.runners:
-            with self._state_lock:
-                emitted = runner.process(records)
+            emitted = runner.process(records)
             if not emitted:
                 continue
-            new_findings.extend(
-                finding_row(runner.name, item) for item in emitted if item.output.durable
-            )
-            for sink in self.sinks:
-                sink(runner.name, emitted)
-        if new_findings:
-            self.writer.submit(CheckpointJob((), new_findings))
+            name = runner.name
+            mark = self._marks.get(name, 0)
+            live: list[Emitted] = []
+            for item in emitted:
+                output = item.output
+                kind = type(output)
+                if kind is Output:
+                    live.append(item)
+                    if output.durable:  # type: ignore[union-attr]
+                        new_findings.append(finding_row(name, item))
+                elif kind in DERIVED_TYPES:
+                    if item.offset <= mark:
+                        continue  # appended before a restart; the log has it already
+                    event = msgspec.structs.replace(
+                        output,  # type: ignore[arg-type]
+                        source=name,
+                        origin=f"{name}:{item.name}",
+                    )
+                    derived.append(platform_record(event, item.received))
+                    marks[name] = item.offset
+                else:
+                    projections[projection_key(output)] = output  # type: ignore[arg-type]
+            if live:
+                for sink in self.sinks:
+                    sink(name, live)
+        self._marks.update(marks)
         self._since_checkpoint += len(records)
-        if (
-            self._since_checkpoint >= self.checkpoint_events
-            or time.monotonic() - self._last_checkpoint >= self.checkpoint_seconds
-        ):
-            self._checkpoint(wait=False)
+        checkpoints = self._due_checkpoints()
+        if new_findings or derived or checkpoints:
+            rows = list(projections.values()) if checkpoints else []
+            if checkpoints:
+                projections.clear()
+            self._submit(
+                CheckpointJob(
+                    checkpoints,
+                    new_findings,
+                    projections=rows,
+                    derived=derived,
+                    marks=marks,
+                    log=self.log_store,
+                    on_commit=self.feed,
+                )
+            )
         self._set_processed(records[-1].offset)
 
-    def _checkpoint(self, *, wait: bool) -> None:
-        checkpoints = [
+    def _due_checkpoints(self) -> list[Checkpoint]:
+        """Checkpoints when it is time, else nothing.
+
+        Time alone is not enough: with many keys each changing rarely, a checkpoint
+        every few seconds would rewrite every key for a handful of events each, so the
+        cost per event would grow with the number of keys. A checkpoint waits until
+        there are at least ``events_per_dirty_key`` events per changed key (or the
+        longest interval has passed), which keeps that cost flat."""
+        elapsed = time.monotonic() - self._last_checkpoint
+        if elapsed < self.checkpoint_seconds and self._since_checkpoint < self.checkpoint_events:
+            return []
+        if (
+            elapsed < self.checkpoint_max_seconds
+            and self._since_checkpoint < self.checkpoint_events
+        ):
+            dirty = sum(len(runner.dirty) for runner in self.runners) + len(self._projections)
+            if self._since_checkpoint < dirty * self.events_per_dirty_key:
+                return []
+        return self._take_checkpoints()
+
+    def _take_checkpoints(self) -> list[Checkpoint]:
+        self._since_checkpoint = 0
+        self._last_checkpoint = time.monotonic()
+        self.checkpoints += 1
+        return [
             Checkpoint(runner.name, runner.offset, runner.runtime_state(), runner.take_dirty())
             for runner in self.runners
         ]
-        future = self.writer.submit(CheckpointJob(checkpoints, ()))
-        self._since_checkpoint = 0
-        self._last_checkpoint = time.monotonic()
-        if wait:
-            future.result()
+
+    def _checkpoint(self) -> None:
+        rows = list(self._projections.values())
+        self._projections.clear()
+        self._submit(CheckpointJob(self._take_checkpoints(), (), projections=rows))
+
+    # --- durable, in order -----------------------------------------------------
+
+    def _submit(self, job: CheckpointJob) -> None:
+        """Send ``job`` once the one before it is committed (or raise: see module doc)."""
+        self._await_inflight()
+        self._inflight = (job, self.writer.submit(job))
+
+    def _await_inflight(self) -> None:
+        if self._inflight is None:
+            return
+        job, future = self._inflight
+        for attempt in range(self.write_retries + 1):
+            try:
+                future.result()
+                self._inflight = None
+                return
+            except Exception as err:
+                self.write_failures += 1
+                if attempt == self.write_retries:
+                    raise OutputsLost(
+                        f"operator outputs could not be written after {attempt + 1} tries: {err}"
+                    ) from err
+                delay = self.retry_seconds * 2**attempt
+                log.warning("writing operator outputs failed (%s); again in %.1f s", err, delay)
+                time.sleep(delay)
+                future = self.writer.submit(job)

@@ -2,7 +2,8 @@
 
 Deterministic by construction: given the same log from the same checkpoint it
 produces the same outputs in the same order. The per-tenant clock is the largest
-event time seen in that tenant's events; timers fire when it passes them.
+event time seen in that tenant's events, ticks included; timers fire when it
+passes them, so silence is seen even when no device of the tenant sends anything.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any
 
 import msgspec
 
-from vigil.engine.operator import KeyedOperator, LatePolicy, Output
-from vigil.events import event_timestamp
+from vigil.engine.operator import Emission, KeyedOperator, LatePolicy
+from vigil.events import DERIVED_TYPES, Tick, event_timestamp
 from vigil.store.event_log import LogRecord
 
 
@@ -37,7 +38,15 @@ class Emitted(msgspec.Struct, frozen=True, gc=False):
     offset: int
     index: int
     received: float
-    output: Output
+    output: Emission
+    cause: str = ""
+    """What names the output: the input's log offset, or for an input that is itself
+    derived, the derived event's own origin, which a replay reproduces even when the
+    derived event landed at another offset."""
+
+    @property
+    def name(self) -> str:
+        return f"{self.cause or self.offset}:{self.index}"
 
 
 class _StoredKey(msgspec.Struct, array_like=True):
@@ -77,6 +86,7 @@ class KeyedRunner:
         drop_late = operator.late_policy is LatePolicy.DROP
         keys, clocks, mark_dirty = self.keys, self.clocks, self.dirty.add
         has_timers, timers = self._has_timers, self.timers
+        derived_types = DERIVED_TYPES
         for record in records:
             offset = record.offset
             if offset <= self.offset:
@@ -87,7 +97,8 @@ class KeyedRunner:
             time = event.time
             if type(time) is not float:
                 time = event_timestamp(time)
-            key = key_of(event)
+            kind = type(event)
+            key = None if kind is Tick else key_of(event)
             index = 0
             if key is not None:
                 slot = (tenant, key)
@@ -100,8 +111,9 @@ class KeyedRunner:
                     entry.state, outputs = process(entry.state, event)
                     if time > entry.watermark:
                         entry.watermark = time
+                    cause = event.origin if kind in derived_types else ""  # type: ignore[union-attr]
                     for output in outputs:
-                        append(Emitted(offset, index, record.received, output))
+                        append(Emitted(offset, index, record.received, output, cause))
                         index += 1
                     if has_timers:  # _schedule, inlined: this runs for every event
                         wakeup = entry.wakeup = next_wakeup(entry.state)
@@ -143,10 +155,12 @@ class KeyedRunner:
         # Fired in (wakeup, key) order whatever the heap's history, so a restored runner
         # numbers its outputs exactly as an uninterrupted one.
         due.sort(key=lambda item: (item[0], item[1]))
+        event = record.event
+        cause = event.origin if type(event) in DERIVED_TYPES else ""  # type: ignore[union-attr]
         for _, key, entry in due:
             entry.state, outputs = self.operator.on_time(entry.state, now)
             for output in outputs:
-                emitted.append(Emitted(record.offset, index, record.received, output))
+                emitted.append(Emitted(record.offset, index, record.received, output, cause))
                 index += 1
             self.dirty.add((tenant, key))
         # Rescheduled only now: a timer set at or before ``now`` waits for the clock to

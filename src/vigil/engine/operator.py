@@ -27,12 +27,14 @@ timestamps (and from the runtime's per-tenant event-time clock, via
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from enum import StrEnum
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeAlias, TypeVar
 
 import msgspec
 
-from vigil.events import Event
+from vigil.engine.projections import Projection
+from vigil.events import EVENT_TYPES, ConditionSignal, Derived, LogEvent
 
 StateT = TypeVar("StateT", bound=msgspec.Struct)
 
@@ -68,7 +70,19 @@ class Output(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     durable: bool = False
 
 
-class KeyedOperator(Generic[StateT]):
+Emission: TypeAlias = Output | ConditionSignal | Derived | Projection
+"""What ``process`` and ``on_time`` may return:
+
+- ``Output``: a live update for pages (and, if ``durable``, a finding);
+- ``ConditionSignal`` / ``Derived``: events for other operators, which the runtime
+  appends to the log (once, however often a replay re-derives them);
+- a ``Projection`` row: what pages read, written with the next checkpoint.
+"""
+
+_DEVICE_TYPES = frozenset(EVENT_TYPES)
+
+
+class KeyedOperator(ABC, Generic[StateT]):
     """Base class with neutral defaults; subclasses set ``name`` and ``State``."""
 
     name: ClassVar[str]
@@ -76,17 +90,22 @@ class KeyedOperator(Generic[StateT]):
     late_policy: ClassVar[LatePolicy] = LatePolicy.PROCESS
     allowed_lateness: float = 0.0
 
-    def key(self, event: Event) -> str | None:
-        """The key whose state this event updates, or None if the operator ignores it."""
-        return event.entity
+    def key(self, event: LogEvent) -> str | None:
+        """The key whose state this event updates, or None if the operator ignores it.
+
+        By default a device event's entity; the platform's own events (configuration,
+        actions, derived events) reach only operators that ask for them. Ticks never
+        reach ``process``: they move the tenant's clock, which fires ``on_time``."""
+        return event.entity if type(event) in _DEVICE_TYPES else None  # type: ignore[union-attr]
 
     def initial_state(self, key: str) -> StateT:
         return self.State()  # type: ignore[return-value]
 
-    def process(self, state: StateT, event: Event) -> tuple[StateT, list[Output]]:
-        raise NotImplementedError
+    @abstractmethod
+    def process(self, state: StateT, event: LogEvent) -> tuple[StateT, list[Emission]]:
+        """The key's new state and what the event caused."""
 
-    def on_time(self, state: StateT, now: float) -> tuple[StateT, list[Output]]:
+    def on_time(self, state: StateT, now: float) -> tuple[StateT, list[Emission]]:
         """Called when the tenant's event-time clock passes ``next_wakeup(state)``."""
         return state, []
 

@@ -1,6 +1,6 @@
 """Tenants, roles, principals: who may read and write what."""
 
 from vigil.security.principal import Principal
-from vigil.security.roles import GRANTS, Permission, Role, allows
+from vigil.security.roles import GRANTS, QUEUES, Permission, Role, allows, queue_routes
 
-__all__ = ["GRANTS", "Permission", "Principal", "Role", "allows"]
+__all__ = ["GRANTS", "QUEUES", "Permission", "Principal", "Role", "allows", "queue_routes"]

@@ -14,7 +14,7 @@ from vigil.store.operator_state import (
     FindingRow,
     OperatorStateRepository,
 )
-from vigil.store.readings import HistoryPoint, LatestValue
+from vigil.store.projections import ConditionRepository, ProjectionRepository
 from vigil.store.registry import DeviceRef, RegistryRepository
 from vigil.store.tokens import TokenRecord, TokenRepository
 from vigil.store.writer import GroupCommitWriter, WriteJob
@@ -26,6 +26,7 @@ __all__ = [
     "AuditRepository",
     "Checkpoint",
     "CheckpointJob",
+    "ConditionRepository",
     "DeadLetter",
     "DeadLetterRecord",
     "DeadLetterRepository",
@@ -34,10 +35,9 @@ __all__ = [
     "FindingRepository",
     "FindingRow",
     "GroupCommitWriter",
-    "HistoryPoint",
-    "LatestValue",
     "LogRecord",
     "OperatorStateRepository",
+    "ProjectionRepository",
     "RegistryRepository",
     "TokenRecord",
     "TokenRepository",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import msgspec
-from sqlalchemy import Engine, select
+from collections.abc import Callable, Sequence
 
+import msgspec
+from sqlalchemy import Connection, Engine, select
+
+from vigil.events import PlatformEvent
+from vigil.store.event_log import AppendJob, EventLog, LogRecord, platform_record
 from vigil.store.schema import audit_log
 
 
@@ -36,3 +40,41 @@ class AuditRepository:
         )
         with self.engine.connect() as connection:
             return [AuditEntry(*row) for row in connection.execute(query)]
+
+
+class AuditedAppend:
+    """Platform events appended to the log with the audit rows that record who caused
+    them, in one transaction of the writer (a ``WriteJob``): an action on an alert is
+    never in the log without its audit row, nor the reverse."""
+
+    def __init__(
+        self,
+        log: EventLog,
+        events: Sequence[PlatformEvent],
+        audit: Sequence[tuple[str, float, str, str, str]],
+        *,
+        received: float,
+        on_commit: Callable[[list[LogRecord]], None] | None = None,
+    ) -> None:
+        self._append = AppendJob(
+            log, [platform_record(event, received) for event in events], on_commit=on_commit
+        )
+        self.audit = audit
+
+    def write(self, connection: Connection) -> list[LogRecord]:
+        records = self._append.write(connection)
+        if self.audit:
+            connection.execute(
+                audit_log.insert(),
+                [
+                    {"tenant": t, "time": when, "actor": actor, "action": action, "target": target}
+                    for t, when, actor, action, target in self.audit
+                ],
+            )
+        return records
+
+    def committed(self, result: list[LogRecord]) -> None:
+        self._append.committed(result)
+
+    def rolled_back(self) -> None:
+        self._append.rolled_back()

@@ -11,7 +11,14 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection, Engine, func, select
 
-from vigil.events import Alarm, Event, Reading, decode_event_json
+from vigil.events import (
+    EVENT_TYPES,
+    Alarm,
+    LogEvent,
+    PlatformEvent,
+    Reading,
+    decode_log_event_json,
+)
 from vigil.store.schema import dead_letters, device_sequences, devices, event_log, log_marks
 from vigil.store.upsert import positional_marker, upsert_rows
 
@@ -23,16 +30,23 @@ class LogRecord(msgspec.Struct, frozen=True, gc=False):
 
     offset: int
     received: float
-    event: Event
+    event: LogEvent
 
 
 class Accepted(msgspec.Struct, frozen=True, gc=False):
-    """An event that passed validation, with the registry numbers the log indexes on."""
+    """An event that passed validation, with the registry numbers the log indexes on.
 
-    event: Event
+    The platform's own events (ticks, configuration, actions, derived events) have
+    no device: their numbers are 0."""
+
+    event: LogEvent
     received: float
-    entity_number: int
-    device_number: int
+    entity_number: int = 0
+    device_number: int = 0
+
+
+def platform_record(event: PlatformEvent, received: float) -> Accepted:
+    return Accepted(event, received)
 
 
 class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,10 +108,11 @@ def _insert(connection: Connection, values: list[tuple[Any, ...]]) -> None:
     connection.exec_driver_sql(statement, values)
 
 
-_TAGS = {cls: cls.__struct_config__.tag for cls in Event.__args__}  # type: ignore[attr-defined]
+_TAGS = {cls: cls.__struct_config__.tag for cls in LogEvent.__args__}  # type: ignore[attr-defined]
+_DEVICE_TYPES = frozenset(EVENT_TYPES)
 
 
-def _metric_and_value(event: Event) -> tuple[str | None, float | None]:
+def _metric_and_value(event: LogEvent) -> tuple[str | None, float | None]:
     if isinstance(event, Reading):
         value = event.value
         if isinstance(value, str):
@@ -189,8 +204,13 @@ class EventLog:
             if self._unsaved_sequences.get(key) == seq:
                 del self._unsaved_sequences[key]
         self._saving = {}
+        device_types = _DEVICE_TYPES
         self._unsaved_sequences.update(
-            {(r.event.tenant, r.event.device): r.event.seq for r in records}
+            {
+                (r.event.tenant, r.event.device): r.event.seq  # type: ignore[union-attr]
+                for r in records
+                if type(r.event) in device_types
+            }
         )
 
     def stage(
@@ -202,16 +222,18 @@ class EventLog:
         records: list[LogRecord] = []
         offset = first_offset
         encode = _json.encode
+        device_types = _DEVICE_TYPES
         for item in accepted:
             event = item.event
             metric, value = _metric_and_value(event)
+            seq = event.seq if type(event) in device_types else 0  # type: ignore[union-attr]
             rows.append(
                 (
                     offset,
                     event.tenant,
                     item.entity_number,
                     item.device_number,
-                    event.seq,
+                    seq,
                     _TAGS[type(event)],
                     event.timestamp,
                     item.received,
@@ -286,12 +308,16 @@ class EventLog:
                 .order_by(event_log.c.offset)
                 .limit(limit)
             ).all()
-        return [LogRecord(o, r, decode_event_json(b)) for o, r, b in rows]
+        return [LogRecord(o, r, decode_log_event_json(b)) for o, r, b in rows]
 
     def count(self, tenant: str) -> int:
+        """Events from the tenant's devices in the log (the platform's own not counted)."""
+        device_tags = [_TAGS[kind] for kind in EVENT_TYPES]
         with self.engine.connect() as connection:
             return connection.execute(
-                select(func.count()).select_from(event_log).where(event_log.c.tenant == tenant)
+                select(func.count())
+                .select_from(event_log)
+                .where(event_log.c.tenant == tenant, event_log.c.type.in_(device_tags))
             ).scalar_one()
 
     def accepted_already(

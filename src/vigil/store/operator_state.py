@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import msgspec
 from sqlalchemy import Connection, Engine, func, select
 
-from vigil.store.schema import findings, operator_checkpoints, operator_state
+from vigil.engine.projections import Projection
+from vigil.store.event_log import Accepted, AppendJob, EventLog, LogRecord
+from vigil.store.projections import write_projections
+from vigil.store.schema import derived_marks, findings, operator_checkpoints, operator_state
 from vigil.store.upsert import upsert, upsert_rows
 
 
@@ -33,21 +36,51 @@ class FindingRow(msgspec.Struct, frozen=True):
 
 
 class CheckpointJob:
-    """Findings first, then states and offsets, all in the writer's transaction."""
+    """What one pass of the runtime produced, in one transaction of the writer: derived
+    events appended to the log (with the marks that keep a replay from appending them
+    again), findings, projection rows, and, when it is time, checkpoints.
+
+    Every part is an upsert or guarded by its mark, so the same job can be written
+    again after a failure with the same result."""
 
     def __init__(
-        self, checkpoints: Sequence[Checkpoint], new_findings: Sequence[FindingRow]
+        self,
+        checkpoints: Sequence[Checkpoint],
+        new_findings: Sequence[FindingRow],
+        *,
+        projections: Sequence[Projection] = (),
+        derived: Sequence[Accepted] = (),
+        marks: Mapping[str, int] | None = None,
+        log: EventLog | None = None,
+        on_commit: Callable[[list[LogRecord]], None] | None = None,
     ) -> None:
         self.checkpoints = checkpoints
         self.findings = new_findings
+        self.projections = projections
+        self.marks = dict(marks or {})
+        self._append = (
+            AppendJob(log, derived, on_commit=on_commit) if derived and log is not None else None
+        )
 
-    def write(self, connection: Connection) -> None:
+    def write(self, connection: Connection) -> list[LogRecord]:
+        records = self._append.write(connection) if self._append is not None else []
+        if self.marks:
+            upsert_rows(
+                connection,
+                derived_marks,
+                ("operator", "offset"),
+                sorted(self.marks.items()),
+                keys=("operator",),
+                update=("offset",),
+            )
         upsert(
             connection,
             findings,
             [msgspec.structs.asdict(f) for f in self.findings],
             keys=("id",),
         )
+        if self.projections:
+            write_projections(connection, self.projections)
         for checkpoint in self.checkpoints:
             # Plain tuples of str and bytes: no per-value type processing for the
             # thousands of keys a checkpoint can carry.
@@ -68,11 +101,15 @@ class CheckpointJob:
                 update=("offset", "runtime_state"),
             )
 
-    def committed(self, result: None) -> None:
-        pass
+        return records
+
+    def committed(self, result: list[LogRecord]) -> None:
+        if self._append is not None:
+            self._append.committed(result)
 
     def rolled_back(self) -> None:
-        pass
+        if self._append is not None:
+            self._append.rolled_back()
 
 
 class OperatorStateRepository:
@@ -95,6 +132,11 @@ class OperatorStateRepository:
                 )
             ).all()
         return row[0], row[1], [tuple(k) for k in keys]  # type: ignore[misc]
+
+    def derived_marks(self) -> dict[str, int]:
+        """Per operator, the input offset up to which its derived events are logged."""
+        with self.engine.connect() as connection:
+            return dict(connection.execute(select(derived_marks)).all())  # type: ignore[arg-type]
 
 
 class FindingRepository:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import msgspec
 from sqlalchemy import Engine, func, select
@@ -63,6 +63,25 @@ class RegistryRepository:
                     rows.append(row)
                 upsert(connection, table, rows, keys=("tenant", "id"), update=fields)
 
+    def snapshot(self, tenant_ids: Iterable[str]) -> Catalog:
+        """The entities and devices of these tenants as registered now."""
+        wanted = sorted(set(tenant_ids))
+        with self.engine.connect() as connection:
+            entity_rows = (
+                connection.execute(select(entities).where(entities.c.tenant.in_(wanted)))
+                .mappings()
+                .all()
+            )
+            device_rows = (
+                connection.execute(select(devices).where(devices.c.tenant.in_(wanted)))
+                .mappings()
+                .all()
+            )
+        return Catalog(
+            entities=tuple(_entity(row) for row in entity_rows),
+            devices=tuple(_device(row) for row in device_rows),
+        )
+
     def tenants(self) -> list[Tenant]:
         with self.engine.connect() as connection:
             rows = connection.execute(select(tenants).order_by(tenants.c.id)).mappings()
@@ -80,6 +99,58 @@ class RegistryRepository:
         query = select(entities).where(entities.c.tenant == tenant).order_by(entities.c.id)
         if kind is not None:
             query = query.where(entities.c.kind == kind)
+        with self.engine.connect() as connection:
+            return [_entity(row) for row in connection.execute(query).mappings()]
+
+    def entity_kinds(self, tenant: str) -> dict[str, int]:
+        """How many entities of each kind the tenant has."""
+        query = (
+            select(entities.c.kind, func.count())
+            .where(entities.c.tenant == tenant)
+            .group_by(entities.c.kind)
+        )
+        with self.engine.connect() as connection:
+            return dict(connection.execute(query).all())  # type: ignore[arg-type]
+
+    def entity_page(
+        self, tenant: str, kinds: Sequence[str], *, limit: int, offset: int = 0
+    ) -> tuple[list[Entity], int]:
+        """One page of the tenant's entities of ``kinds`` by name, and how many there are."""
+        where = (entities.c.tenant == tenant) & entities.c.kind.in_(list(kinds))
+        query = (
+            select(entities)
+            .where(where)
+            .order_by(entities.c.name, entities.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        with self.engine.connect() as connection:
+            rows = [_entity(row) for row in connection.execute(query).mappings()]
+            total = connection.execute(select(func.count()).select_from(entities).where(where))
+            return rows, total.scalar_one()
+
+    def entity_names(
+        self, tenant: str, ids: Iterable[str], *, kinds: Sequence[str] | None = None
+    ) -> dict[str, str]:
+        """Names of these entities (of ``kinds``, if given)."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        query = select(entities.c.id, entities.c.name).where(
+            entities.c.tenant == tenant, entities.c.id.in_(wanted)
+        )
+        if kinds is not None:
+            query = query.where(entities.c.kind.in_(list(kinds)))
+        with self.engine.connect() as connection:
+            return dict(connection.execute(query).all())  # type: ignore[arg-type]
+
+    def children(self, tenant: str, parent: str) -> list[Entity]:
+        """Entities whose parent is ``parent`` (a line's machines)."""
+        query = (
+            select(entities)
+            .where(entities.c.tenant == tenant, entities.c.parent == parent)
+            .order_by(entities.c.name)
+        )
         with self.engine.connect() as connection:
             return [_entity(row) for row in connection.execute(query).mappings()]
 

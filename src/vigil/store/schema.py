@@ -50,6 +50,8 @@ entities = Table(
     Column("name", Text, nullable=False),
     Column("parent", String(ID)),
     Column("attributes", JSON, nullable=False),
+    Index("ix_entities_tenant_kind_name", "tenant", "kind", "name"),
+    Index("ix_entities_tenant_parent", "tenant", "parent"),
 )
 
 devices = Table(
@@ -63,6 +65,7 @@ devices = Table(
     Column("location", String(64)),
     Column("metrics", JSON, nullable=False),
     Column("heartbeat", Float),
+    Index("ix_devices_tenant_entity", "tenant", "entity"),
 )
 
 api_tokens = Table(
@@ -182,3 +185,87 @@ audit_log = Table(
     Column("action", String(64), nullable=False),
     Column("target", Text, nullable=False),
 )
+
+derived_marks = Table(
+    "derived_marks",
+    metadata,
+    Column("operator", String(64), primary_key=True),
+    Column("offset", LogOffset, nullable=False),
+)
+"""Per operator, the input offset up to which its derived events are in the log.
+Written in the transaction that appends them: after a restart the operator re-derives
+what followed its checkpoint, and what the log already holds is not appended again."""
+
+latest_values = Table(
+    "latest_values",
+    metadata,
+    Column("tenant", String(ID), primary_key=True),
+    Column("entity", String(ID), primary_key=True),
+    Column("device", String(ID), primary_key=True),
+    Column("metric", String(64), primary_key=True),
+    Column("value", Float),
+    Column("text", Text),
+    Column("time", Float, nullable=False),
+    Column("unit", String(16)),
+)
+"""Projection: the newest value of every sensor, for pages."""
+
+history_buckets = Table(
+    "history_buckets",
+    metadata,
+    Column("tenant", String(ID), primary_key=True),
+    Column("entity", String(ID), primary_key=True),
+    Column("resolution", Integer, primary_key=True),
+    Column("device", String(ID), primary_key=True),
+    Column("metric", String(64), primary_key=True),
+    Column("start", Float, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("min", Float, nullable=False),
+    Column("max", Float, nullable=False),
+    Column("sum", Float, nullable=False),
+    Index("ix_history_buckets_retention", "resolution", "start"),
+)
+"""Projection: downsampled history (1 min, 15 min, 1 h, 1 day), closed buckets only.
+The key starts with (tenant, entity, resolution), so a chart reads one range."""
+
+conditions = Table(
+    "conditions",
+    metadata,
+    Column("tenant", String(ID), primary_key=True),
+    Column("id", String(200), primary_key=True),
+    Column("key", String(160), nullable=False),
+    Column("entity", String(ID), nullable=False),
+    Column("kind", String(48), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("route", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("opened", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    Column("acknowledged", Float),
+    Column("acknowledged_by", String(64)),
+    Column("assignee", String(64)),
+    Column("escalations", Integer, nullable=False),
+    Column("escalate_at", Float),
+    Column("closed", Float),
+    Column("outcome", String(64)),
+    Index("ix_conditions_queue", "tenant", "status", "opened"),
+    Index("ix_conditions_entity", "tenant", "entity", "opened"),
+)
+"""Projection: every alert, open and closed, as the condition tracker sees it."""
+
+condition_events = Table(
+    "condition_events",
+    metadata,
+    Column("tenant", String(ID), primary_key=True),
+    Column("condition", String(200), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("time", Float, nullable=False),
+    Column("what", String(32), nullable=False),
+    Column("actor", String(64)),
+    Column("detail", Text, nullable=False),
+)
+"""Projection: each condition's history (raised, updated, acknowledged, escalated, ...)."""

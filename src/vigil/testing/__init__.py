@@ -6,7 +6,7 @@ round-trips, determinism, key and tenant isolation, the declared late policy, no
 wall clock, odd inputs, well-formed outputs); ``check_operator`` runs them all.
 ``sample_events`` makes the seeded, messy event stream they run on.
 
->>> from vigil.signals import DeviceHealth
+>>> from vigil.monitoring import DeviceHealth
 >>> check_operator(DeviceHealth, sample_events(seed=1, tenants=2, entities=2, hours=8))
 """
 

@@ -6,7 +6,7 @@ the property. It never mutates ``operator``: it runs deep copies through a
 the property does not hold. ``yield_checks`` picks the checks that apply to an
 operator (for example by its late policy); ``check_operator`` runs them all.
 
->>> from vigil.signals import LastValueTracker
+>>> from vigil.monitoring import LastValueTracker
 >>> [check.__name__ for check in yield_checks(LastValueTracker())][:3]
 ['check_declares_identity', 'check_params_stored_under_their_names', 'check_deterministic']
 >>> check_operator(LastValueTracker(), sample_events(seed=3, tenants=2, entities=2, hours=6))

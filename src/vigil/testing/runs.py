@@ -1,6 +1,6 @@
 """Running an operator the way the runtime does, and comparing what comes out.
 
->>> from vigil.signals import LastValueTracker
+>>> from vigil.monitoring import LastValueTracker
 >>> from vigil.testing.samples import records, sample_events
 >>> log = records(sample_events(seed=2, tenants=1, entities=1, hours=2))
 >>> once = run(fresh_copy(LastValueTracker()), log)

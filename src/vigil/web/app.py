@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from vigil.platform import Platform
 from vigil.web.errors import install_error_handlers
-from vigil.web.routers import dead_letters, entities, ingest, live, system
+from vigil.web.routers import conditions, dead_letters, entities, ingest, live, system
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +57,18 @@ def create_app(
     for router in (
         ingest.router,
         entities.router,
-        entities.findings_router,
+        conditions.router,
         dead_letters.router,
         live.router,
         system.router,
+        *platform.domains.routers,
     ):
         app.include_router(router)
+    from vigil.web.alert_pages import router as alert_pages_router
     from vigil.web.pages import router as pages_router
 
-    app.include_router(pages_router)
+    app.include_router(alert_pages_router)
+    app.include_router(pages_router)  # last: it ends with the domains' list pages
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

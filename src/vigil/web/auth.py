@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from vigil.errors import NotAuthenticated
+from vigil.errors import Forbidden, NotAuthenticated
 from vigil.platform import Platform
 from vigil.security import Permission, Principal
 
@@ -61,3 +61,43 @@ Reader = Annotated[Principal, Depends(requires(Permission.READ_TELEMETRY))]
 Sender = Annotated[Principal, Depends(requires(Permission.INGEST))]
 DeadLetterReader = Annotated[Principal, Depends(requires(Permission.READ_DEAD_LETTERS))]
 Administrator = Annotated[Principal, Depends(requires(Permission.MANAGE))]
+
+
+def same_origin(request: Request) -> bool:
+    """Whether a state-changing request comes from a page of this site.
+
+    Browsers send ``Origin`` with every cross-site POST (and ``Referer`` for most
+    same-site ones); a form on another site cannot make either match this host."""
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    if not claimed:
+        return False
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    return claimed == own or claimed.startswith(own + "/")
+
+
+async def authenticate_page_action(request: Request, platform: PlatformDep) -> Principal:
+    """A page's form post: the sign-in cookie counts only from a page of this site."""
+    header = request.headers.get("authorization", "")
+    if header:
+        principal = await authenticate(request, platform)
+        principal.require(Permission.HANDLE_ALERTS)
+        return principal
+    token = request.cookies.get(COOKIE)
+    if not token:
+        raise NotAuthenticated("not signed in")
+    if not same_origin(request):
+        raise Forbidden("this form must be sent from a Vigil page")
+    record = platform.tokens.cached(token)
+    if record is None:
+        record = await asyncio.to_thread(platform.tokens.authenticate, token)
+    if record is None:
+        raise NotAuthenticated("unknown or revoked token")
+    principal = Principal(
+        tenant=record.tenant, role=record.role, name=record.name, token_id=record.id
+    )
+    principal.require(Permission.HANDLE_ALERTS)
+    return principal
+
+
+AlertHandler = Annotated[Principal, Depends(requires(Permission.HANDLE_ALERTS))]
+PageAlertHandler = Annotated[Principal, Depends(authenticate_page_action)]

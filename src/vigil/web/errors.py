@@ -10,6 +10,7 @@ from vigil.errors import (
     Forbidden,
     IngestError,
     InteropError,
+    InvalidRequest,
     NotAuthenticated,
     NotFound,
     PayloadTooLarge,
@@ -24,6 +25,7 @@ STATUS: list[tuple[type[VigilError], int]] = [
     (Forbidden, 403),
     (NotFound, 404),
     (InteropError, 422),
+    (InvalidRequest, 422),
     (StoreError, 503),
     (ConfigurationError, 500),
 ]

@@ -1,161 +1,29 @@
 """Server-rendered pages: sign-in, overview, entity lists and details, rejected input.
 
 Every page is scoped to the signed-in principal's tenant and checked against the
-same permissions as the JSON API. Pages read the ``vigil_token`` cookie (see
-``vigil.web.auth``); a page that needs a sign-in redirects to ``/login`` instead
-of answering 401, and 403/404 come back as HTML. Live updates come from
-``/api/v1/live`` through ``static/app.js``.
+same permissions as the JSON API, and reads only the store (registry, projections,
+conditions), never an operator's memory. Live updates come from ``/api/v1/live``
+through ``static/app.js``. The alert queue's pages are in ``alert_pages``.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterable
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
-from fastapi.routing import APIRoute
-from fastapi.templating import Jinja2Templates
 
-from vigil.catalog import Entity
-from vigil.errors import Forbidden, NotAuthenticated, NotFound
+from vigil.errors import NotFound
 from vigil.platform import Platform
-from vigil.security import Permission, Principal, Role, allows
-from vigil.signals import RECOVERY_OF
-from vigil.store.operator_state import FindingRow
+from vigil.security import Permission, allows, queue_routes
 from vigil.web.auth import COOKIE, DeadLetterReader, PlatformDep, Reader
-
-TEMPLATES = Jinja2Templates(directory=Path(__file__).with_name("templates"))
-
-LISTS: dict[str, tuple[str, tuple[str, ...], str]] = {
-    "homes": ("Homes", ("home",), "council"),
-    "machines": ("Machines", ("machine", "line", "cell"), "plant"),
-}
-"""List page slug -> (title, entity kinds, the tenant kind it belongs to)."""
-
-DEMO_ROLES: dict[str, Role] = {"council": Role.COORDINATOR, "plant": Role.ENGINEER}
-
-
-# -- formatting -------------------------------------------------------------------------
-
-
-def utc_text(timestamp: float | None) -> str:
-    """A time as people read it here, always in UTC.
-
-    >>> utc_text(0.0)
-    '1970-01-01 00:00 UTC'
-    """
-    if timestamp is None:
-        return "never"
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat()
-
-
-def ago(timestamp: float | None, now: float) -> str:
-    """How long before ``now``, in rough words.
-
-    >>> ago(0.0, 30.0), ago(0.0, 600.0), ago(0.0, 7200.0), ago(0.0, 3 * 86400.0)
-    ('just now', '10 min ago', '2 h ago', '3 d ago')
-    """
-    if timestamp is None:
-        return "never"
-    seconds = now - timestamp
-    future = seconds < 0
-    seconds = abs(seconds)
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        text = f"{seconds // 60:.0f} min"
-    elif seconds < 86400:
-        text = f"{seconds // 3600:.0f} h"
-    else:
-        text = f"{seconds // 86400:.0f} d"
-    return f"in {text}" if future else f"{text} ago"
-
-
-def number(value: float | str | bool | None) -> str:
-    """A sensor value for a table cell: at most two decimals, no trailing zeros.
-
-    >>> number(21.5), number(1.0), number(0.123456), number(None), number("running")
-    ('21.5', '1', '0.12', '—', 'running')
-    """
-    if value is None:
-        return "—"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    if not math.isfinite(value):
-        return str(value)
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-TEMPLATES.env.filters.update(utc=utc_text, iso=iso, number=number)
-TEMPLATES.env.globals["ago"] = ago
-
-
-# -- open findings ----------------------------------------------------------------------
-
-
-def _condition(finding: FindingRow) -> tuple[str, str, object, object]:
-    kind = RECOVERY_OF.get(finding.kind, finding.kind)
-    return (finding.entity, kind, finding.data.get("device"), finding.data.get("metric"))
-
-
-def open_findings(findings: Iterable[FindingRow]) -> list[FindingRow]:
-    """The newest finding of each condition still open, from findings newest first.
-
-    A condition is an entity, a kind and (where given) device and metric; a
-    clearing kind (``battery_ok`` after ``battery_low``) closes it.
-    """
-    seen: set[tuple[str, str, object, object]] = set()
-    result = []
-    for finding in findings:
-        key = _condition(finding)
-        if key in seen:
-            continue
-        seen.add(key)
-        if finding.kind not in RECOVERY_OF:
-            result.append(finding)
-    return result
-
-
-# -- sign-in and errors -----------------------------------------------------------------
-
-
-class PageRoute(APIRoute):
-    """Turns errors into pages: no sign-in -> ``/login``; 403 and 404 as HTML."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def page(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except NotAuthenticated:
-                target = request.url.path
-                if request.url.query:
-                    target += "?" + request.url.query
-                return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-            except (Forbidden, NotFound) as err:
-                status, title = (
-                    (403, "Not allowed") if isinstance(err, Forbidden) else (404, "Not found")
-                )
-                context = {"title": title, "detail": str(err), "status": status, "nav": None}
-                return TEMPLATES.TemplateResponse(
-                    request, "error.html", context, status_code=status
-                )
-
-        return page
-
+from vigil.web.templating import TEMPLATES, PageRoute, entity_lists, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+PAGE_SIZE = 100
 
 
 def _safe_next(target: str | None) -> str:
@@ -199,9 +67,9 @@ def _login_page(
     demo = []
     if platform.settings.web.demo_login:
         demo = [
-            (tenant, DEMO_ROLES[tenant.kind])
+            (tenant, platform.domains.demo_role(tenant.kind))
             for tenant in platform.registry.tenants()
-            if tenant.kind in DEMO_ROLES
+            if platform.domains.demo_role(tenant.kind)
         ]
     context = {"title": "Sign in", "nav": None, "error": error, "demo": demo, "next": target}
     return TEMPLATES.TemplateResponse(
@@ -236,13 +104,13 @@ async def demo_login(request: Request, platform: PlatformDep) -> Response:
         raise NotFound("demo sign-in is not enabled")
     form = await _form(request)
     tenant = platform.registry.tenant(form.get("tenant", ""))
-    role = DEMO_ROLES.get(tenant.kind)
+    role = platform.domains.demo_role(tenant.kind)
     if role is None:
         raise NotFound(f"no demo user for tenant {tenant.id!r}")
     now = platform.clock()
-    token = platform.tokens.create(tenant.id, f"demo-{role.value}", role.value, now=now)
+    token = platform.tokens.create(tenant.id, f"demo-{role}", role, now=now)
     token_id = token.split("_", 2)[1]  # the text is vgl_<id>_<secret>
-    platform.audit.record(tenant.id, actor=token_id, action="demo_login", target=role, now=now)
+    platform.audit.record(tenant.id, actor=token_id, action="demo_login", target=str(role), now=now)
     return _signed_in(request, token, form.get("next", "/"))
 
 
@@ -256,90 +124,62 @@ def logout() -> Response:
 # -- pages ------------------------------------------------------------------------------
 
 
-def _nav(platform: Platform, principal: Principal, current: str) -> dict[str, Any]:
-    tenant = platform.registry.tenant(principal.tenant)
-    links = [("/", "Overview")]
-    links += [(f"/{slug}", spec[0]) for slug, spec in _lists(platform, principal, tenant.kind)]
-    if allows(principal.role, Permission.READ_DEAD_LETTERS):
-        links.append(("/dead-letters", "Rejected input"))
-    return {"tenant": tenant, "role": principal.role, "links": links, "current": current}
-
-
-def _lists(
-    platform: Platform, principal: Principal, tenant_kind: str | None = None
-) -> list[tuple[str, tuple[str, tuple[str, ...], str]]]:
-    """The list pages that apply: the tenant's kind, or kinds it has entities of."""
-    if tenant_kind is None:
-        tenant_kind = platform.registry.tenant(principal.tenant).kind
-    kinds = {entity.kind for entity in platform.registry.entities(principal.tenant)}
-    return [
-        (slug, spec)
-        for slug, spec in LISTS.items()
-        if spec[2] == tenant_kind or kinds.intersection(spec[1])
-    ]
-
-
-def _render(
-    request: Request, name: str, platform: Platform, principal: Principal, **context: Any
-) -> Response:
-    context.setdefault("nav", _nav(platform, principal, request.url.path))
-    context["now"] = platform.clock()
-    return TEMPLATES.TemplateResponse(request, name, context)
-
-
 @router.get("/")
 def overview(request: Request, principal: Reader, platform: PlatformDep) -> Response:
     tenant = principal.tenant
-    entities = {entity.id: entity for entity in platform.registry.entities(tenant)}
-    kinds = Counter(entity.kind for entity in entities.values())
-    recent = platform.findings.recent(tenant, limit=500)
-    still_open = Counter(finding.entity for finding in open_findings(recent))
-    latest: dict[str, FindingRow] = {}
-    for finding in recent:  # newest first: the first one of an entity is its latest
-        latest.setdefault(finding.entity, finding)
-    concerns = sorted(latest.values(), key=lambda f: (-still_open[f.entity], -f.time))[:12]
+    routes = queue_routes(principal.role)
+    concerns = platform.conditions.open(tenant, routes=routes, limit=12)
+    open_counts = platform.conditions.open_counts(tenant, routes=routes)
+    names = platform.registry.entity_names(tenant, [c.entity for c in concerns])
     rejected = None
     if allows(principal.role, Permission.READ_DEAD_LETTERS):
         rejected = sorted(platform.dead_letters.counts(tenant).items(), key=lambda kv: -kv[1])
-    return _render(
+    return render(
         request,
         "overview.html",
         platform,
         principal,
         title="Overview",
-        kinds=sorted(kinds.items()),
-        concerns=[(entities.get(f.entity), f, still_open[f.entity]) for f in concerns],
-        names={entity.id: entity.name for entity in entities.values()},
+        kinds=sorted(platform.registry.entity_kinds(tenant).items()),
+        concerns=concerns,
+        open_total=sum(open_counts.values()),
+        names=names,
         rejected=rejected,
     )
 
 
-def _entity_list(request: Request, principal: Principal, platform: Platform, slug: str) -> Response:
-    applicable = dict(_lists(platform, principal))
+def _entity_list(
+    request: Request, principal: Any, platform: Platform, slug: str, page: int
+) -> Response:
+    applicable = {item.slug: item for item in entity_lists(platform, principal)}
     if slug not in applicable:
         raise NotFound(f"no {slug} in this tenant")
-    title, kinds, _ = applicable[slug]
-    entities: list[Entity] = [
-        entity for kind in kinds for entity in platform.registry.entities(principal.tenant, kind)
-    ]
-    last_seen = platform.last_seen(principal.tenant)
-    open_count = Counter(
-        finding.entity
-        for finding in open_findings(platform.findings.recent(principal.tenant, limit=1000))
+    item = applicable[slug]
+    tenant = principal.tenant
+    entities, total = platform.registry.entity_page(
+        tenant, item.kinds, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
-    rows = [(entity, last_seen.get(entity.id), open_count[entity.id]) for entity in entities]
-    rows.sort(key=lambda row: (-row[2], row[0].name.casefold()))  # most concern first
-    return _render(request, "entities.html", platform, principal, title=title, rows=rows)
-
-
-@router.get("/homes")
-def homes(request: Request, principal: Reader, platform: PlatformDep) -> Response:
-    return _entity_list(request, principal, platform, "homes")
-
-
-@router.get("/machines")
-def machines(request: Request, principal: Reader, platform: PlatformDep) -> Response:
-    return _entity_list(request, principal, platform, "machines")
+    open_counts: Counter[str] = platform.conditions.open_counts(tenant)
+    # Entities with open alerts first, whichever page they are on.
+    attention_ids = [entity for entity, _ in open_counts.most_common(PAGE_SIZE)]
+    names = platform.registry.entity_names(tenant, attention_ids, kinds=item.kinds)
+    attention = [(e, names[e], open_counts[e]) for e in attention_ids if e in names]
+    last_seen = platform.projections.last_seen(tenant, [e.id for e in entities])
+    rows = [(entity, last_seen.get(entity.id), open_counts[entity.id]) for entity in entities]
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render(
+        request,
+        "entities.html",
+        platform,
+        principal,
+        title=item.title,
+        rows=rows,
+        attention=attention,
+        page=page,
+        pages=pages,
+        total=total,
+        slug=slug,
+    )
 
 
 @router.get("/entities/{entity_id}")
@@ -356,7 +196,7 @@ def entity_page(
         now=platform.clock(),
     )
     devices = platform.registry.devices(tenant, entity_id)
-    latest = {(value.device, value.metric): value for value in platform.latest(tenant, entity_id)}
+    latest = {(v.device, v.metric): v for v in platform.projections.latest(tenant, entity_id)}
     slots = list(latest)
     slots += [
         (device.id, metric)
@@ -365,9 +205,10 @@ def entity_page(
         if (device.id, metric) not in latest
     ]
     rows = [(device, metric, latest.get((device, metric))) for device, metric in sorted(slots)]
-    findings = platform.findings.recent(tenant, entity=entity_id, limit=50)
+    conditions = platform.conditions.for_entity(tenant, entity_id, limit=50)
+    children = platform.registry.children(tenant, entity_id)
     updated = max((value.time for value in latest.values()), default=None)
-    return _render(
+    return render(
         request,
         "entity.html",
         platform,
@@ -376,8 +217,8 @@ def entity_page(
         entity=entity,
         devices=devices,
         rows=rows,
-        findings=findings,
-        open_ids={finding.id for finding in open_findings(findings)},
+        conditions=conditions,
+        children=children,
         updated=updated,
     )
 
@@ -385,7 +226,7 @@ def entity_page(
 @router.get("/dead-letters")
 def dead_letters(request: Request, principal: DeadLetterReader, platform: PlatformDep) -> Response:
     counts = platform.dead_letters.counts(principal.tenant)
-    return _render(
+    return render(
         request,
         "dead_letters.html",
         platform,
@@ -394,3 +235,16 @@ def dead_letters(request: Request, principal: DeadLetterReader, platform: Platfo
         counts=sorted(counts.items(), key=lambda kv: -kv[1]),
         items=platform.dead_letters.recent(principal.tenant, limit=200),
     )
+
+
+# Last: a domain's list page, for any single-segment path no route above took.
+@router.get("/{slug}")
+def entity_list(
+    slug: str,
+    request: Request,
+    principal: Reader,
+    platform: PlatformDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """A domain's list page (``/homes``, ``/machines``, ...)."""
+    return _entity_list(request, principal, platform, slug, page)

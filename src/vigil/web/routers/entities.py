@@ -36,43 +36,67 @@ def get_entity(entity_id: str, principal: Reader, platform: PlatformDep) -> Resp
     body: dict[str, Any] = {
         "entity": entity,
         "devices": platform.registry.devices(principal.tenant, entity_id),
-        "latest": platform.latest(principal.tenant, entity_id),
+        "latest": platform.projections.latest(principal.tenant, entity_id),
     }
     return _json(body)
 
 
-@router.get("/{entity_id}/history", summary="Recent trend of each numeric sensor of one entity")
+def resolution_for(hours: float) -> int:
+    """The coarsest history resolution that still draws ``hours`` in some detail.
+
+    >>> resolution_for(6), resolution_for(72), resolution_for(24 * 30), resolution_for(24 * 400)
+    (60, 900, 3600, 86400)
+    """
+    if hours <= 12:
+        return 60
+    if hours <= 24 * 7:
+        return 900
+    if hours <= 24 * 62:
+        return 3600
+    return 86400
+
+
+@router.get("/{entity_id}/history", summary="Downsampled history of each numeric sensor")
 def history(
     entity_id: str,
     principal: Reader,
     platform: PlatformDep,
-    hours: float = Query(6.0, gt=0, le=24 * 35),
+    hours: float = Query(6.0, gt=0, le=24 * 3660),
+    resolution: int | None = Query(None, description="bucket seconds: 60, 900, 3600 or 86400"),
 ) -> Response:
-    """Means per trend bucket (10 minutes by default), newest ``hours`` only."""
+    """Closed buckets (count, min, max, mean) of the newest ``hours``, oldest first.
+
+    ``time`` is the bucket's middle and ``value`` its mean, as charts draw them."""
     platform.registry.entity(principal.tenant, entity_id)  # 404 unless it is the caller's
-    points = platform.history(principal.tenant, entity_id)
-    if points:
-        since = points[-1].time - hours * 3600
-        points = [point for point in points if point.time >= since]
-    return _json(points)
+    width = resolution or resolution_for(hours)
+    since = platform.clock() - hours * 3600
+    buckets = platform.projections.history(
+        principal.tenant, entity_id, resolution=width, since=since
+    )
+    return _json(
+        [
+            {
+                "time": b.start + b.resolution / 2,
+                "start": b.start,
+                "resolution": b.resolution,
+                "device": b.device,
+                "metric": b.metric,
+                "value": b.sum / b.count,
+                "min": b.min,
+                "max": b.max,
+                "count": b.count,
+            }
+            for b in buckets
+        ]
+    )
 
 
-@router.get("/{entity_id}/findings", summary="Findings (device health, alerts) of one entity")
-def entity_findings(
+@router.get("/{entity_id}/conditions", summary="Alerts of one entity, open and closed")
+def entity_conditions(
     entity_id: str,
     principal: Reader,
     platform: PlatformDep,
     limit: int = Query(100, gt=0, le=1000),
 ) -> Response:
     platform.registry.entity(principal.tenant, entity_id)
-    return _json(platform.findings.recent(principal.tenant, entity=entity_id, limit=limit))
-
-
-findings_router = APIRouter(prefix="/api/v1/findings", tags=["findings"])
-
-
-@findings_router.get("", summary="Recent findings of the tenant")
-def tenant_findings(
-    principal: Reader, platform: PlatformDep, limit: int = Query(100, gt=0, le=1000)
-) -> Response:
-    return _json(platform.findings.recent(principal.tenant, limit=limit))
+    return _json(platform.conditions.for_entity(principal.tenant, entity_id, limit=limit))

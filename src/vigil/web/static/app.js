@@ -253,6 +253,27 @@
     });
   }
 
+  /* ---- alert queue ---------------------------------------------------------------- */
+
+  function alertQueue() {
+    // A change reaches the queue's table with the next checkpoint (a second or two):
+    // say so at once, and reload once it is there -- unless someone is typing.
+    var notice = document.querySelector("[data-alerts-changed]");
+    var timer = null;
+    connect("/api/v1/live", {
+      condition: function () {
+        if (notice) notice.hidden = false;
+        if (timer) return;
+        timer = window.setTimeout(function () {
+          var active = document.activeElement;
+          var busy = active && (active.tagName === "INPUT" || active.tagName === "SELECT");
+          if (!busy) window.location.reload();
+          timer = null;
+        }, 2500);
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var main = document.getElementById("main");
     var entity = main && main.getAttribute("data-live-entity");
@@ -262,6 +283,7 @@
     }
     var list = document.querySelector("[data-ticker]");
     if (list && window.EventSource) ticker(list);
+    if (main && main.hasAttribute("data-live-alerts") && window.EventSource) alertQueue();
     window.setInterval(refreshTimes, 30000);
   });
 })();
