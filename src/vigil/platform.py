@@ -42,9 +42,10 @@ OperatorFactory = Callable[[Settings, DomainRegistry], Sequence[KeyedOperator[An
 
 
 def default_operators(settings: Settings, domains: DomainRegistry) -> list[KeyedOperator[Any]]:
-    """The alert model's tracker, then every registered domain's operators."""
+    """Every registered domain's operators, then the alert model's tracker, which
+    consumes the conditions they raise (an operator sees what those before it derive)."""
     tracker = ConditionTracker(escalate_after=settings.engine.escalate_after_seconds)
-    return [tracker, *domains.operators(settings)]
+    return [*domains.operators(settings), tracker]
 
 
 def configuration_events(

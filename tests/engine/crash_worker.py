@@ -104,8 +104,8 @@ def settings(url: str) -> Settings:
 
 def main() -> None:
     platform = Platform(settings(sys.argv[1]), clock=lambda: BASE_TIME + STEPS * 60)
-    platform.apply_catalog(catalog())
-    platform.start()
+    platform.apply_catalog(catalog(), time=BASE_TIME - 60)
+    platform.start(ticks=False)
     asyncio.run(ingest(platform))
     platform.wait_until_processed(120)
     platform.stop()

@@ -20,8 +20,8 @@ from typing import Any
 import msgspec
 
 from vigil.engine.operator import Emission, KeyedOperator, LatePolicy, Output
-from vigil.engine.projections import ConditionEvent, ConditionRow
 from vigil.events import ConditionAction, ConditionSignal, LogEvent
+from vigil.store.projection_rows import ConditionEvent, ConditionRow
 
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"
@@ -91,10 +91,16 @@ class ConditionTracker(KeyedOperator[TrackedCondition]):
     def process(
         self, state: TrackedCondition, event: LogEvent
     ) -> tuple[TrackedCondition, list[Emission]]:
+        # Escalations due before this event happen first, at the time they were due:
+        # what the tracker writes depends on event times alone, never on where in the
+        # log a derived signal landed (which a restart can change).
+        state, escalated = self._escalate_until(state, event.time)
         if type(event) is ConditionSignal:
-            return self._signal(state, event)
-        assert type(event) is ConditionAction
-        return self._action(state, event)
+            state, outputs = self._signal(state, event)
+        else:
+            assert type(event) is ConditionAction
+            state, outputs = self._action(state, event)
+        return state, escalated + outputs
 
     # --- what operators say ------------------------------------------------------
 
@@ -218,18 +224,35 @@ class ConditionTracker(KeyedOperator[TrackedCondition]):
     def on_time(
         self, state: TrackedCondition, now: float
     ) -> tuple[TrackedCondition, list[Emission]]:
-        row = state.row
-        if row is None or row.status != OPEN or row.escalate_at is None:
-            return state, []
-        waited = now - row.opened
-        escalations = row.escalations + 1
-        delay = self.escalate_after.get(row.severity)
-        again = None
-        if delay is not None and escalations < self.max_escalations:
-            again = now + delay
-        row = msgspec.structs.replace(row, escalations=escalations, escalate_at=again, updated=now)
-        detail = f"not acknowledged within {_minutes(waited)}: escalated (level {escalations})"
-        return self._emit(state, row, now, "escalated", None, detail)
+        return self._escalate_until(state, now)
+
+    def _escalate_until(
+        self, state: TrackedCondition, until: float
+    ) -> tuple[TrackedCondition, list[Emission]]:
+        """Every escalation due by ``until``, each at the time it fell due."""
+        outputs: list[Emission] = []
+        while (
+            (row := state.row) is not None
+            and row.status == OPEN
+            and row.escalate_at is not None
+            and row.escalate_at <= until
+        ):
+            at = row.escalate_at
+            escalations = row.escalations + 1
+            delay = self.escalate_after.get(row.severity)
+            again = None
+            if delay is not None and escalations < self.max_escalations:
+                again = at + delay
+            row = msgspec.structs.replace(
+                row, escalations=escalations, escalate_at=again, updated=at
+            )
+            detail = (
+                f"not acknowledged within {_minutes(at - row.opened)}: "
+                f"escalated (level {escalations})"
+            )
+            state, emitted = self._emit(state, row, at, "escalated", None, detail)
+            outputs += emitted
+        return state, outputs
 
     # --- outputs ---------------------------------------------------------------------
 

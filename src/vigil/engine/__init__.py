@@ -4,7 +4,7 @@ from vigil.engine.bus import LiveBus, Subscription
 from vigil.engine.embedded import EmbeddedRuntime, OutputSink, OutputsLost
 from vigil.engine.keyed import Emitted, KeyedRunner, KeyState
 from vigil.engine.operator import Emission, KeyedOperator, LatePolicy, Output
-from vigil.engine.projections import (
+from vigil.store.projection_rows import (
     ConditionEvent,
     ConditionRow,
     HistoryBucket,

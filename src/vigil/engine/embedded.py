@@ -27,7 +27,6 @@ import msgspec
 
 from vigil.engine.keyed import Emitted, KeyedRunner
 from vigil.engine.operator import KeyedOperator, Output
-from vigil.engine.projections import Projection, projection_key
 from vigil.errors import StoreError
 from vigil.events import DERIVED_TYPES
 from vigil.store.event_log import Accepted, EventLog, LogRecord, platform_record
@@ -37,6 +36,7 @@ from vigil.store.operator_state import (
     FindingRow,
     OperatorStateRepository,
 )
+from vigil.store.projection_rows import Projection, projection_key
 from vigil.store.writer import GroupCommitWriter
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,16 @@ def finding_row(operator: str, emitted: Emitted) -> FindingRow:
         message=output.message,
         data=output.data,
     )
+
+
+def _with_derived(records: list[LogRecord], caused: dict[int, list[LogRecord]]) -> list[LogRecord]:
+    """``records`` with the events derived from each placed right after it."""
+    merged: list[LogRecord] = []
+    for record in records:
+        merged.append(record)
+        if (derived := caused.get(record.offset)) is not None:
+            merged += derived
+    return merged
 
 
 class OutputsLost(StoreError):
@@ -88,6 +98,7 @@ class EmbeddedRuntime:
         checkpoint_events: int = 1_000_000,
         checkpoint_max_seconds: float = 60.0,
         events_per_dirty_key: float = 4.0,
+        dirty_keys_free: int = 20_000,
         catch_up_page: int = 20_000,
         write_retries: int = 5,
         retry_seconds: float = 0.2,
@@ -103,6 +114,7 @@ class EmbeddedRuntime:
         self.checkpoint_events = checkpoint_events
         self.checkpoint_max_seconds = checkpoint_max_seconds
         self.events_per_dirty_key = events_per_dirty_key
+        self.dirty_keys_free = dirty_keys_free
         self.catch_up_page = catch_up_page
         self.write_retries = write_retries
         self.retry_seconds = retry_seconds
@@ -256,13 +268,23 @@ class EmbeddedRuntime:
             self._processed = max(self._processed, offset)
             self._progress.notify_all()
 
-    def _handle(self, records: list[LogRecord]) -> None:
+    def _handle(self, batch: list[LogRecord]) -> None:
+        # Events derived by an operator are handed to the operators after it in the same
+        # pass, each right after the record that caused it, exactly as if operators ran
+        # one record at a time: what they produce does not depend on where in the log the
+        # derived event lands (a restart can change that). They are also appended to the
+        # log -- once, guarded by the marks -- for the record and for runtimes in other
+        # processes; this runtime skips them when they come back from the log.
+        records = [r for r in batch if type(r.event) not in DERIVED_TYPES]
+        if len(records) == len(batch):
+            records = batch
         new_findings: list[FindingRow] = []
         derived: list[Accepted] = []
         marks: dict[str, int] = {}
+        caused: dict[int, list[LogRecord]] = {}
         projections = self._projections
         for runner in self.runners:
-            emitted = runner.process(records)
+            emitted = runner.process(_with_derived(records, caused) if caused else records)
             if not emitted:
                 continue
             name = runner.name
@@ -276,22 +298,24 @@ class EmbeddedRuntime:
                     if output.durable:  # type: ignore[union-attr]
                         new_findings.append(finding_row(name, item))
                 elif kind in DERIVED_TYPES:
-                    if item.offset <= mark:
-                        continue  # appended before a restart; the log has it already
                     event = msgspec.structs.replace(
                         output,  # type: ignore[arg-type]
                         source=name,
                         origin=f"{name}:{item.name}",
                     )
-                    derived.append(platform_record(event, item.received))
-                    marks[name] = item.offset
+                    caused.setdefault(item.offset, []).append(
+                        LogRecord(item.offset, item.received, event)
+                    )
+                    if item.offset > mark:  # else the log has it from before a restart
+                        derived.append(platform_record(event, item.received))
+                        marks[name] = item.offset
                 else:
                     projections[projection_key(output)] = output  # type: ignore[arg-type]
             if live:
                 for sink in self.sinks:
                     sink(name, live)
         self._marks.update(marks)
-        self._since_checkpoint += len(records)
+        self._since_checkpoint += len(batch)
         checkpoints = self._due_checkpoints()
         if new_findings or derived or checkpoints:
             rows = list(projections.values()) if checkpoints else []
@@ -308,16 +332,17 @@ class EmbeddedRuntime:
                     on_commit=self.feed,
                 )
             )
-        self._set_processed(records[-1].offset)
+        self._set_processed(batch[-1].offset)
 
     def _due_checkpoints(self) -> list[Checkpoint]:
         """Checkpoints when it is time, else nothing.
 
         Time alone is not enough: with many keys each changing rarely, a checkpoint
         every few seconds would rewrite every key for a handful of events each, so the
-        cost per event would grow with the number of keys. A checkpoint waits until
-        there are at least ``events_per_dirty_key`` events per changed key (or the
-        longest interval has passed), which keeps that cost flat."""
+        cost per event would grow with the number of keys. Past ``dirty_keys_free``
+        changed keys (a checkpoint of that size costs a few per cent of the time), a
+        checkpoint waits until there are at least ``events_per_dirty_key`` events per
+        changed key (or the longest interval has passed): that keeps the cost flat."""
         elapsed = time.monotonic() - self._last_checkpoint
         if elapsed < self.checkpoint_seconds and self._since_checkpoint < self.checkpoint_events:
             return []
@@ -325,8 +350,11 @@ class EmbeddedRuntime:
             elapsed < self.checkpoint_max_seconds
             and self._since_checkpoint < self.checkpoint_events
         ):
-            dirty = sum(len(runner.dirty) for runner in self.runners) + len(self._projections)
-            if self._since_checkpoint < dirty * self.events_per_dirty_key:
+            dirty = sum(len(runner.dirty) for runner in self.runners)
+            if (
+                dirty > self.dirty_keys_free
+                and self._since_checkpoint < dirty * self.events_per_dirty_key
+            ):
                 return []
         return self._take_checkpoints()
 

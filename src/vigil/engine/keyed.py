@@ -89,8 +89,12 @@ class KeyedRunner:
         derived_types = DERIVED_TYPES
         for record in records:
             offset = record.offset
-            if offset <= self.offset:
+            if offset <= self.offset and (
+                offset < self.offset or type(record.event) not in derived_types
+            ):
                 continue  # already reflected in the restored state
+            # (An event derived in this pass carries the offset of the record that
+            # caused it, and follows it: see ``EmbeddedRuntime``.)
             self.offset = offset
             event = record.event
             tenant = event.tenant

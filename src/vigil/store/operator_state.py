@@ -8,8 +8,8 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection, Engine, func, select
 
-from vigil.engine.projections import Projection
 from vigil.store.event_log import Accepted, AppendJob, EventLog, LogRecord
+from vigil.store.projection_rows import Projection
 from vigil.store.projections import write_projections
 from vigil.store.schema import derived_marks, findings, operator_checkpoints, operator_state
 from vigil.store.upsert import upsert, upsert_rows

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection, Engine, Table, delete, func, select
 
-from vigil.engine.projections import (
+from vigil.store.projection_rows import (
     ConditionEvent,
     ConditionRow,
     HistoryBucket,

@@ -13,15 +13,18 @@ wall clock, odd inputs, well-formed outputs); ``check_operator`` runs them all.
 from vigil.testing.checks import Check, check_operator, yield_checks
 from vigil.testing.guards import forbid_wall_clock
 from vigil.testing.runs import (
+    ChainRun,
     assert_same_outputs,
     assert_well_formed,
     fresh_copy,
     run,
+    run_chain,
     run_with_restarts,
 )
 from vigil.testing.samples import canonical, odd_events, records, sample_events
 
 __all__ = [
+    "ChainRun",
     "Check",
     "assert_same_outputs",
     "assert_well_formed",
@@ -32,6 +35,7 @@ __all__ = [
     "odd_events",
     "records",
     "run",
+    "run_chain",
     "run_with_restarts",
     "sample_events",
     "yield_checks",

@@ -19,7 +19,9 @@ import msgspec
 
 from vigil.engine.keyed import Emitted, KeyedRunner
 from vigil.engine.operator import KeyedOperator, Output
+from vigil.events import DERIVED_TYPES, ConditionSignal, Derived, LogEvent
 from vigil.store.event_log import LogRecord
+from vigil.store.projection_rows import PROJECTION_TYPES, ConditionRow, Projection
 
 Operator = KeyedOperator[Any]
 
@@ -120,10 +122,22 @@ def spy(operator: Operator, method: str, hook: Callable[..., None]) -> Operator:
 
 def assert_well_formed(emitted: Sequence[Emitted]) -> None:
     """Every output names its kind, tenant and entity, has a finite time and JSON-safe
-    data, and a durable one explains itself in ``message``."""
+    data; a durable one, and every condition opened or updated, explains itself in
+    ``message``; derived events and projection rows are whole and finite."""
     for item in emitted:
         output = item.output
         where = describe(item)
+        if isinstance(output, ConditionSignal):
+            _check_signal(output, where)
+            continue
+        if isinstance(output, Derived):
+            require(output.kind and output.tenant and output.entity, f"derived: {where}")
+            require(math.isfinite(output.time), f"time: {where}")
+            assert_json_safe(output.data, where)
+            continue
+        if isinstance(output, PROJECTION_TYPES):
+            _check_projection(output, where)
+            continue
         require(isinstance(output, Output), f"not an Output: {where}")
         require(
             output.kind and output.tenant and output.entity, f"kind/tenant/entity empty: {where}"
@@ -134,6 +148,25 @@ def assert_well_formed(emitted: Sequence[Emitted]) -> None:
         assert_json_safe(output.data, where)
         if output.durable:
             require(output.message.strip(), f"durable output without a message: {where}")
+
+
+def _check_signal(signal: ConditionSignal, where: str) -> None:
+    require(signal.key and signal.kind and signal.tenant and signal.entity, f"signal: {where}")
+    require(signal.route, f"condition routed to nobody: {where}")
+    require(math.isfinite(signal.time), f"time: {where}")
+    if signal.change != "close":
+        require(signal.message.strip(), f"condition without an explanation: {where}")
+    assert_json_safe(signal.evidence, where)
+
+
+def _check_projection(row: Projection, where: str) -> None:
+    require(row.tenant, f"projection row without a tenant: {where}")
+    for name in row.__struct_fields__:
+        value = getattr(row, name)
+        if isinstance(value, float):
+            require(math.isfinite(value), f"projection {name} is {value}: {where}")
+    if isinstance(row, ConditionRow):
+        assert_json_safe(row.evidence, where)
 
 
 def assert_json_safe(value: Any, where: str) -> None:
@@ -148,3 +181,38 @@ def assert_json_safe(value: Any, where: str) -> None:
         require(math.isfinite(value), f"data holds {value}, which JSON cannot carry: {where}")
     else:
         require(value is None or isinstance(value, str | int), f"data holds {value!r}: {where}")
+
+
+class ChainRun(msgspec.Struct):
+    """What ``run_chain`` saw: every runner (with its final state) and its outputs."""
+
+    runners: list[KeyedRunner]
+    emitted: dict[str, list[Emitted]]
+    derived: list[LogEvent]
+    """Derived events with their ``source`` and ``origin`` filled in, in order."""
+
+
+def run_chain(operators: Sequence[Operator], log: Sequence[LogRecord]) -> ChainRun:
+    """Operators chained the plain way: one record at a time through every operator
+    in order, each seeing the events the ones before it derived from that record.
+
+    The runtime batches and reorders its work for speed; this is the slow, obvious
+    version its results are compared with."""
+    runners = [KeyedRunner(op) for op in operators]
+    emitted: dict[str, list[Emitted]] = {runner.name: [] for runner in runners}
+    derived_events: list[LogEvent] = []
+    for record in log:
+        if isinstance(record.event, DERIVED_TYPES):
+            continue  # derived again below, as the runtime does
+        pending: list[LogRecord] = []
+        for runner in runners:
+            for item in runner.process([record, *pending]):
+                emitted[runner.name].append(item)
+                output = item.output
+                if isinstance(output, DERIVED_TYPES):
+                    event = msgspec.structs.replace(
+                        output, source=runner.name, origin=f"{runner.name}:{item.name}"
+                    )
+                    derived_events.append(event)
+                    pending.append(LogRecord(record.offset, record.received, event))
+    return ChainRun(runners, emitted, derived_events)

@@ -10,8 +10,15 @@ or out of order.
 >>> events = sample_events(seed=7)
 >>> events == sample_events(seed=7), events == sample_events(seed=8)
 (True, False)
->>> sorted({type(e).__name__ for e in events})
-['Alarm', 'DeviceStatus', 'Reading']
+>>> sorted({type(e).__name__ for e in events})  # doctest: +NORMALIZE_WHITESPACE
+['Alarm', 'ConditionAction', 'ConditionSignal', 'DeviceConfigured', 'DeviceStatus',
+ 'EntityConfigured', 'Reading', 'Tick']
+
+Besides device events the stream holds what the platform writes into the log:
+configuration (devices registered with a heartbeat or none, some re-configured
+midway, an entity marked away), clock ticks, and conditions opened, updated and
+closed by an imaginary operator with people acting on them -- so operators that
+consume any of these are exercised too.
 """
 
 from __future__ import annotations
@@ -21,17 +28,28 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
-from vigil.events import Alarm, DeviceStatus, Event, Reading
+from vigil.events import (
+    Alarm,
+    ConditionAction,
+    ConditionSignal,
+    DeviceConfigured,
+    DeviceStatus,
+    EntityConfigured,
+    Event,
+    LogEvent,
+    Reading,
+    Tick,
+)
 from vigil.store.event_log import LogRecord
 
 START = 1_780_000_000.0
 """Event time of the first sample event (May 2026), as epoch seconds."""
 
-_decode_event = msgspec.msgpack.Decoder(Event).decode
+_decode_event = msgspec.msgpack.Decoder(LogEvent).decode
 _encode = msgspec.msgpack.Encoder().encode
 
 
-def canonical(event: Event) -> Event:
+def canonical(event: LogEvent) -> LogEvent:
     """The event as the log hands it to operators: validated, epoch time, wire types.
 
     Round-trips through MessagePack, so schema limits are enforced and a value
@@ -43,7 +61,7 @@ def canonical(event: Event) -> Event:
     return event
 
 
-def records(events: Iterable[Event], *, first: int = 1, step: int = 1) -> list[LogRecord]:
+def records(events: Iterable[LogEvent], *, first: int = 1, step: int = 1) -> list[LogRecord]:
     """Wrap events as log records; ``received`` is the event time (it never matters).
 
     ``step`` > 1 leaves room between offsets, so a check can insert records
@@ -182,14 +200,132 @@ def sample_events(
             else:
                 delay = rng.uniform(0.0, 3.0)
             delivered.append((event.timestamp + delay, len(delivered), event))
+    devices = _devices(random.Random(seed), tenants, entities)
+    for event in _platform_events(rng, devices, start, end):
+        delivered.append((event.timestamp, len(delivered), event))
     delivered.sort(key=lambda item: (item[0], item[1]))
     seqs: dict[tuple[str, str], int] = {}
-    out: list[Event] = []
+    out: list[LogEvent] = []
     for _, _, event in delivered:
-        slot = (event.tenant, event.device)
-        seq = seqs[slot] = seqs.get(slot, rng.randrange(0, 1000)) + 1
-        out.append(canonical(msgspec.structs.replace(event, seq=seq)))
-    return out
+        if isinstance(event, Reading | DeviceStatus | Alarm):
+            slot = (event.tenant, event.device)
+            seq = seqs[slot] = seqs.get(slot, rng.randrange(0, 1000)) + 1
+            event = msgspec.structs.replace(event, seq=seq)
+        out.append(canonical(event))
+    return out  # type: ignore[return-value]
+
+
+def _platform_events(
+    rng: random.Random, devices: Sequence[_Device], start: float, end: float
+) -> list[LogEvent]:
+    """Configuration, ticks, and conditions with people's actions on them."""
+    events: list[LogEvent] = []
+    for device in devices:
+        heartbeat = rng.choice([None, 1800.0, 3600.0, 7200.0])
+        events.append(
+            DeviceConfigured(
+                tenant=device.tenant,
+                time=start - 60.0,
+                device=device.name,
+                entity=device.entity,
+                kind=device.kind,
+                heartbeat=heartbeat,
+            )
+        )
+        if rng.random() < 0.2:  # re-configured (or taken out of service) midway
+            events.append(
+                DeviceConfigured(
+                    tenant=device.tenant,
+                    time=rng.uniform(start, end),
+                    device=device.name,
+                    entity=device.entity,
+                    kind=device.kind,
+                    heartbeat=rng.choice([None, 900.0]),
+                    removed=rng.random() < 0.3,
+                )
+            )
+    entities = sorted({(d.tenant, d.entity) for d in devices})
+    for tenant, entity in entities:
+        events.append(
+            EntityConfigured(
+                tenant=tenant, time=start - 60.0, entity=entity, kind="home", name=entity
+            )
+        )
+    tenant, entity = entities[len(entities) // 2]
+    events.append(
+        EntityConfigured(
+            tenant=tenant,
+            time=rng.uniform(start, end),
+            entity=entity,
+            kind="home",
+            name=entity,
+            attributes={"away_until": end},
+        )
+    )
+    for tenant in sorted({t for t, _ in entities}):
+        time = start
+        while time < end + 3 * 3600.0:  # ticks go on after the devices stop
+            events.append(Tick(tenant=tenant, time=time))
+            time += 600.0
+    for n, (tenant, entity) in enumerate(entities):
+        key = f"sample:{entity}"
+        time = rng.uniform(start, start + 3600.0)
+        instance = 0
+        while time < end:
+            instance += 1
+            severity = rng.choice(["info", "warning", "critical"])
+            common = {"tenant": tenant, "entity": entity, "key": key, "kind": "sample"}
+            events.append(
+                ConditionSignal(
+                    **common,
+                    time=time,
+                    change="open",
+                    severity=severity,
+                    message=f"sample condition {instance} opened",
+                    evidence={"n": n, "level": rng.uniform(0, 1)},
+                    route=rng.choice(["coordinator", "installer"]),
+                )
+            )
+            time += rng.uniform(60.0, 1200.0)
+            if rng.random() < 0.5:
+                events.append(
+                    ConditionSignal(
+                        **common,
+                        time=time,
+                        change="update",
+                        severity="critical",
+                        message=f"sample condition {instance} worse",
+                    )
+                )
+            for action in rng.sample(["acknowledge", "assign", "comment", "escalate"], 2):
+                time += rng.uniform(10.0, 900.0)
+                events.append(
+                    ConditionAction(
+                        tenant=tenant,
+                        time=time,
+                        condition=f"{key}~{instance}",
+                        action=action,  # type: ignore[arg-type]
+                        actor="sample-person",
+                        assignee="carer-1" if action == "assign" else None,
+                        note="looked at it",
+                    )
+                )
+            time += rng.uniform(60.0, 3600.0)
+            if rng.random() < 0.5:
+                events.append(
+                    ConditionAction(
+                        tenant=tenant,
+                        time=time,
+                        condition=f"{key}~{instance}",
+                        action="resolve",
+                        actor="sample-person",
+                        outcome="false_alarm",
+                    )
+                )
+            else:
+                events.append(ConditionSignal(**common, time=time, change="close"))
+            time += rng.uniform(600.0, 7200.0)
+    return events
 
 
 def odd_events(like: Sequence[Event]) -> list[Event]:
