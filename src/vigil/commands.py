@@ -267,7 +267,12 @@ def simulate(
     try:
         sent = asyncio.run(run())
         if not mqtt:
-            _say(f"sent {sent:,} events; rejected by Vigil: {getattr(sink, 'rejected', 0):,}")
+            rejected_count = getattr(sink, "rejected", 0)
+            _say(f"sent {sent:,} events; rejected by Vigil: {rejected_count:,}")
+            if sent and rejected_count >= sent:
+                reasons = _reasons(tally.since()[1])
+                _say(f"vigil: nothing was stored: every event was rejected ({reasons})")
+                return 1
             return 0
         # The broker acknowledged the publishes; only the store says what Vigil took.
         _say(f"published {sent:,} events to {mqtt} (acknowledged by the broker, not by Vigil)")
@@ -277,9 +282,11 @@ def simulate(
             f"confirmed in the store: {stored:,} of {sent:,} stored; "
             f"rejected: {sum(rejected.values()):,} ({_reasons(rejected)})"
         )
-        if sent and stored == 0 and not rejected:
+        if sent and stored == 0:
             _say(
-                f"vigil: nothing arrived: no Vigil using this store took events from topic "
+                f"vigil: nothing was stored: every event was rejected ({_reasons(rejected)})"
+                if rejected
+                else "vigil: nothing arrived: no Vigil using this store took events from topic "
                 f"prefix {settings.mqtt.topic_prefix!r} on {mqtt} (is mqtt.enabled set for "
                 "the server, with the same prefix and broker?)"
             )

@@ -24,7 +24,7 @@ def open_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
     """An engine for ``url``; SQLite files get WAL so readers never block the writer."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         # Not the URL itself: it may hold a password.
         raise ConfigurationError(
             "invalid store URL: expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
