@@ -111,7 +111,13 @@ def _run_server(
         _say(f"Vigil is running: open http://{shown}:{port}/  (Ctrl+C stops)")
         _say(f"API documentation: http://{shown}:{port}/docs")
 
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="on",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.web.forwarded_allow_ips,
+    )
     server = _Server(config, started)
     try:
         server.run(sockets=[sock])

@@ -89,6 +89,13 @@ class WebSettings(_Section):
     """Serve ``/metrics`` without a token. Off by default: the counters tell an
     outsider each transport's volume and the rejection reasons. When off, a
     scraper sends ``Authorization: Bearer <token>`` of an administrator."""
+    secure_cookie: bool = False
+    """Mark the sign-in cookie ``Secure`` always. Without it, the cookie is ``Secure``
+    when the request came over HTTPS: uvicorn's own TLS, or a proxy listed in
+    ``forwarded_allow_ips`` that sends ``X-Forwarded-Proto: https``."""
+    forwarded_allow_ips: str = "127.0.0.1"
+    """Proxies whose ``X-Forwarded-Proto`` and ``X-Forwarded-For`` are believed
+    (comma-separated addresses, or ``*``)."""
     max_streams_per_principal: int = Field(default=8, ge=1)
     """Live (SSE) streams one token may hold open at once; more get 429. Each
     open stream costs ingest a little on every output."""
