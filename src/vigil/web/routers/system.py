@@ -88,7 +88,7 @@ class Metrics:
     counters and the latency of every HTTP request by route."""
 
     def __init__(self, platform: Platform) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry = CollectorRegistry()  # collects only when scraped
         self.registry.register(PlatformCollector(platform))
         self.latency = Histogram(
             "vigil_http_request_duration_seconds",
