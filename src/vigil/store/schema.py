@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Float,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData(
@@ -43,26 +45,32 @@ tenants = Table(
 entities = Table(
     "entities",
     metadata,
-    Column("tenant", String(ID), primary_key=True),
-    Column("id", String(ID), primary_key=True),
-    Column("number", Integer, nullable=False, unique=True),
+    # The database numbers entities and devices (an identity column in PostgreSQL,
+    # AUTOINCREMENT in SQLite: a number is never handed out twice, even after a delete).
+    Column("number", Integer, Identity(), primary_key=True),
+    Column("tenant", String(ID), nullable=False),
+    Column("id", String(ID), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("name", Text, nullable=False),
     Column("parent", String(ID)),
     Column("attributes", JSON, nullable=False),
+    UniqueConstraint("tenant", "id"),
+    sqlite_autoincrement=True,
 )
 
 devices = Table(
     "devices",
     metadata,
-    Column("tenant", String(ID), primary_key=True),
-    Column("id", String(ID), primary_key=True),
-    Column("number", Integer, nullable=False, unique=True),
+    Column("number", Integer, Identity(), primary_key=True),
+    Column("tenant", String(ID), nullable=False),
+    Column("id", String(ID), nullable=False),
     Column("entity", String(ID), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("location", String(64)),
     Column("metrics", JSON, nullable=False),
     Column("heartbeat", Float),
+    UniqueConstraint("tenant", "id"),
+    sqlite_autoincrement=True,
 )
 
 api_tokens = Table(
