@@ -1,7 +1,11 @@
 # Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+# `make demo PORT=8001` (or HOST=0.0.0.0, or DEMO_ARGS='--seed 11') passes options to
+# `vigil demo`; VIGIL_WEB__PORT in the environment works too (a flag beats it).
 VENV ?= .venv
+# A name on the PATH may be a shim (pyenv) that fails when run: it is tried, quietly.
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
-	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	command -v $$p >/dev/null 2>&1 \
+	&& $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 \
 	&& echo $$p && break; done)
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -15,8 +19,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $@
 
+DEMO_FLAGS = $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST)) $(DEMO_ARGS)
+
+# `exec`: Ctrl+C reaches vigil, which stops cleanly and exits 0, so make reports no error.
 demo: $(STAMP)
-	$(VENV)/bin/vigil demo
+	@exec $(VENV)/bin/vigil demo $(DEMO_FLAGS)
 
 test: $(STAMP) browser-deps
 	$(VENV)/bin/ruff check src tests benchmarks

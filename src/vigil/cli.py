@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -29,12 +28,84 @@ def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
     return load_settings(getattr(args, "config", None), **overrides)
 
 
+def _web_flags(args: argparse.Namespace) -> dict[str, object]:
+    """The ``web`` settings given as flags: only these beat the environment and the file."""
+    return {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+
+
 def _add_config(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
         type=Path,
-        help="settings file (TOML); VIGIL_* environment variables override it",
+        help="settings file (TOML); VIGIL_* environment variables override it, flags override both",
     )
+
+
+# One function per command: parse, build the settings, call ``vigil.commands``.
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from vigil import commands
+
+    settings = _settings(args, web={"demo_login": True, **_web_flags(args)})
+    return commands.demo(
+        settings,
+        seed=args.seed,
+        history_hours=args.history_hours,
+        data_dir=args.data_dir,
+        keep=args.keep,
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from vigil import commands
+
+    return commands.serve(_settings(args, web=_web_flags(args)))
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from vigil import commands
+
+    return commands.simulate(
+        _settings(args),
+        http=args.http,
+        mqtt=args.mqtt,
+        seed=args.seed,
+        hours=args.hours,
+        speed=args.speed,
+    )
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from vigil import commands
+
+    return commands.replay(
+        _settings(args),
+        dataset=args.dataset,
+        path=args.path,
+        tenant=args.tenant,
+        http=args.http,
+        speed=args.speed,
+        as_recorded=args.as_recorded,
+    )
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from vigil import commands
+
+    return commands.migrate(_settings(args))
+
+
+def _token(args: argparse.Namespace) -> int:
+    from vigil.platform import Platform
+
+    platform = Platform(_settings(args))
+    try:
+        platform.registry.tenant(args.tenant)  # NotFound names it
+        print(platform.tokens.create(args.tenant, args.name, args.role, now=time.time()))
+    finally:
+        platform.stop()
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,9 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start an embedded platform on SQLite, fill it with a simulated region "
         "(history first, then live in real time) and serve the web interface.",
     )
+    demo.set_defaults(func=_demo)
     _add_config(demo)
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--host", help="overrides web.host (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, help="overrides web.port (default 8000; 0: any free)")
     demo.add_argument("--seed", type=int, default=7, help="simulator seed (same seed, same region)")
     demo.add_argument("--history-hours", type=float, default=6.0, help="history to fill in first")
     demo.add_argument(
@@ -66,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run ingest (HTTP, and MQTT when enabled), the operators and the web "
         "interface against the configured database and broker.",
     )
+    serve.set_defaults(func=_serve)
     _add_config(serve)
     serve.add_argument("--host", help="overrides web.host")
     serve.add_argument("--port", type=int, help="overrides web.port")
@@ -76,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Register the simulated region in the configured store, then publish its "
         "events over HTTP (one gateway token per tenant) or MQTT.",
     )
+    simulate.set_defaults(func=_simulate)
     _add_config(simulate)
     target = simulate.add_mutually_exclusive_group(required=True)
     target.add_argument(
@@ -96,9 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read a recorded data set (kasteren, ordonez, or a JSON-lines file of "
         "events), register its home and devices, shift it to end now, and ingest it.",
     )
+    replay.set_defaults(func=_replay)
     _add_config(replay)
     replay.add_argument("dataset", help="kasteren | ordonez | PATH.jsonl")
-    replay.add_argument("--path", type=Path, help="data set location (default: shared/data)")
+    replay.add_argument(
+        "--path",
+        type=Path,
+        help="shared/data, shared/data/adl or the data set's own folder "
+        "(default: the shared/data/adl found beside the working directory)",
+    )
     replay.add_argument("--tenant", default="replay", help="tenant to load it into")
     replay.add_argument("--http", metavar="URL", help="send over HTTP to a running Vigil instead")
     replay.add_argument("--speed", type=float, default=0.0, help="as for simulate")
@@ -107,9 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     migrate = commands.add_parser("migrate", help="bring the database to the current schema")
+    migrate.set_defaults(func=_migrate)
     _add_config(migrate)
 
     token = commands.add_parser("token", help="create an API token")
+    token.set_defaults(func=_token)
     _add_config(token)
     token.add_argument("--tenant", required=True)
     token.add_argument(
@@ -128,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        return _dispatch(args)
+        return int(args.func(args))
     except VigilError as err:
         print(f"vigil: {err}", file=sys.stderr)
         return 2
@@ -137,58 +219,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-def _dispatch(args: argparse.Namespace) -> int:
-    from vigil import commands
-
-    if args.command == "demo":
-        if not args.keep and args.data_dir.exists():
-            shutil.rmtree(args.data_dir)
-        settings = _settings(
-            args,
-            store={"url": f"sqlite:///{args.data_dir / 'vigil.db'}"},
-            web={"demo_login": True, "host": args.host, "port": args.port},
-        )
-        return commands.demo(settings, seed=args.seed, history_hours=args.history_hours)
-    if args.command == "serve":
-        settings = _settings(args)
-        web = settings.web.model_copy(
-            update={k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-        )
-        return commands.serve(settings.model_copy(update={"web": web}))
-    if args.command == "simulate":
-        return commands.simulate(
-            _settings(args),
-            http=args.http,
-            mqtt=args.mqtt,
-            seed=args.seed,
-            hours=args.hours,
-            speed=args.speed,
-        )
-    if args.command == "replay":
-        return commands.replay(
-            _settings(args),
-            dataset=args.dataset,
-            path=args.path,
-            tenant=args.tenant,
-            http=args.http,
-            speed=args.speed,
-            as_recorded=args.as_recorded,
-        )
-    if args.command == "migrate":
-        return commands.migrate(_settings(args))
-    if args.command == "token":
-        from vigil.platform import Platform
-
-        platform = Platform(_settings(args))
-        try:
-            platform.registry.tenant(args.tenant)  # NotFound names it
-            print(platform.tokens.create(args.tenant, args.name, args.role, now=time.time()))
-        finally:
-            platform.stop()
-        return 0
-    raise AssertionError(args.command)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Settings: one object, a section per subsystem, from a TOML file and ``VIGIL_`` variables.
 
-Environment variables override the file; nested fields use ``__``
-(``VIGIL_STORE__URL=postgresql+psycopg://...``). Defaults run the embedded
+One precedence everywhere: a command-line flag beats a ``VIGIL_`` environment
+variable, which beats the settings file, which beats the default. Nested fields
+use ``__`` (``VIGIL_STORE__URL=postgresql+psycopg://...``). Defaults run the embedded
 platform on SQLite with no broker. Settings are built once at start-up and
 passed in; operators never read them.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -96,9 +97,23 @@ class EngineSettings(_Section):
 
 class WebSettings(_Section):
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=0, le=65535)
     demo_login: bool = False
     """Offer one-click sign-in as the demo users. Never on in production."""
+    metrics_public: bool = False
+    """Serve ``/metrics`` without a token. Off by default: the counters tell an
+    outsider each transport's volume and the rejection reasons. When off, a
+    scraper sends ``Authorization: Bearer <token>`` of an administrator."""
+    secure_cookie: bool = False
+    """Mark the sign-in cookie ``Secure`` always. Without it, the cookie is ``Secure``
+    when the request came over HTTPS: uvicorn's own TLS, or a proxy listed in
+    ``forwarded_allow_ips`` that sends ``X-Forwarded-Proto: https``."""
+    forwarded_allow_ips: str = "127.0.0.1"
+    """Proxies whose ``X-Forwarded-Proto`` and ``X-Forwarded-For`` are believed
+    (comma-separated addresses, or ``*``)."""
+    max_streams_per_principal: int = Field(default=8, ge=1)
+    """Live (SSE) streams one token may hold open at once; more get 429. Each
+    open stream costs ingest a little on every output."""
 
 
 class Settings(BaseSettings):
@@ -128,16 +143,40 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
+_SECTION_ERRORS = frozenset({"model_type", "model_attributes_type", "dict_type"})
+
+
+def describe(err: ValidationError) -> str:
+    """The errors of ``err`` by setting name, without the class names or the input
+    values that pydantic's own text has (a value may be a URL with a password)."""
+    problems = []
+    for error in err.errors(include_url=False, include_input=False):
+        name = ".".join(str(part) for part in error["loc"]) or "settings"
+        if error["type"] in _SECTION_ERRORS:
+            message = "must be a section of settings (a TOML table)"
+        elif error["type"] == "extra_forbidden":
+            message = "is not a setting"
+        else:
+            message = error["msg"]
+        problems.append(f"{name} {message}")
+    return "; ".join(problems)
+
+
 def load_settings(path: Path | None = None, **overrides: object) -> Settings:
-    """Settings from ``path`` (TOML) if given, then the environment, then ``overrides``."""
+    """Settings with one precedence: ``overrides`` (command-line flags), then the
+    ``VIGIL_`` environment, then ``path`` (TOML) if given, then the defaults.
+
+    ``overrides`` are nested dictionaries (``web={"port": 8001}``), merged into the
+    other sources key by key, so a flag replaces only the setting it names.
+    """
     if path is not None and not path.is_file():
         raise ConfigurationError(f"settings file {path} does not exist")
-
-    class _FromFile(Settings):
-        model_config = SettingsConfigDict(toml_file=path)
-
+    config = SettingsConfigDict(toml_file=path) if path else SettingsConfigDict()
+    from_file = type("Settings", (Settings,), {"model_config": config})
     try:
-        settings = _FromFile(**overrides) if path else Settings(**overrides)
-    except ValueError as err:
-        raise ConfigurationError(f"invalid settings: {err}") from err
+        settings = from_file(**overrides)
+    except ValidationError as err:
+        raise ConfigurationError(f"invalid settings: {describe(err)}") from None
+    except ValueError as err:  # e.g. a TOML syntax error, which quotes no value
+        raise ConfigurationError(f"invalid settings file {path}: {err}") from None
     return Settings.model_validate(settings.model_dump())

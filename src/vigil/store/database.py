@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import threading
 from pathlib import Path
 from typing import Any
@@ -22,11 +24,14 @@ def open_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
     """An engine for ``url``; SQLite files get WAL so readers never block the writer."""
     try:
         parsed = make_url(url)
-    except ArgumentError as err:
-        raise ConfigurationError(f"invalid store URL {url!r}") from err
+    except (ArgumentError, ValueError):
+        # Not the URL itself: it may hold a password.
+        raise ConfigurationError(
+            "invalid store URL: expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database))
         engine = create_engine(
             parsed,
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
@@ -38,6 +43,20 @@ def open_engine(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
     if parsed.get_backend_name() == "postgresql":
         return create_engine(parsed, pool_size=8, max_overflow=8, pool_pre_ping=True)
     raise ConfigurationError(f"unsupported database {parsed.get_backend_name()!r}")
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600), or take the group's and
+    others' rights from an existing one: it holds personal data and token hashes.
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_RDONLY, 0o600))
+        for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if each.exists() and stat.S_IMODE(each.stat().st_mode) & 0o077:
+                each.chmod(stat.S_IMODE(each.stat().st_mode) & 0o700)
+    except OSError as err:
+        raise ConfigurationError(f"cannot create the database file {path}: {err}") from err
 
 
 def _install_sqlite_pragmas(engine: Engine, synchronous: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import msgspec
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from vigil.catalog import Catalog, Device, Entity, Tenant
 from vigil.errors import NotFound
@@ -28,7 +28,8 @@ class RegistryRepository:
         self.engine = engine
 
     def apply(self, catalog: Catalog) -> None:
-        """Create or update everything in ``catalog``; existing numbers are kept."""
+        """Create or update everything in ``catalog``; existing numbers are kept, and
+        the database numbers new entities and devices (an identity column)."""
         with self.engine.begin() as connection:
             upsert(
                 connection,
@@ -41,25 +42,11 @@ class RegistryRepository:
                 (entities, catalog.entities, ("kind", "name", "parent", "attributes")),
                 (devices, catalog.devices, ("entity", "kind", "location", "metrics", "heartbeat")),
             ):
-                known = {
-                    (t, i): n
-                    for t, i, n in connection.execute(
-                        select(table.c.tenant, table.c.id, table.c.number)
-                    )
-                }
-                next_number = (
-                    connection.execute(select(func.max(table.c.number))).scalar() or 0
-                ) + 1
                 rows = []
                 for item in items:
                     row = msgspec.structs.asdict(item)
                     if "metrics" in row:
                         row["metrics"] = list(row["metrics"])
-                    number = known.get((item.tenant, item.id))
-                    if number is None:
-                        number = next_number
-                        next_number += 1
-                    row["number"] = number
                     rows.append(row)
                 upsert(connection, table, rows, keys=("tenant", "id"), update=fields)
 

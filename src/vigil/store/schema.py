@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Float,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData(
@@ -43,29 +45,35 @@ tenants = Table(
 entities = Table(
     "entities",
     metadata,
-    Column("tenant", String(ID), primary_key=True),
-    Column("id", String(ID), primary_key=True),
-    Column("number", Integer, nullable=False, unique=True),
+    # The database numbers entities and devices (an identity column in PostgreSQL,
+    # AUTOINCREMENT in SQLite: a number is never handed out twice, even after a delete).
+    Column("number", Integer, Identity(), primary_key=True),
+    Column("tenant", String(ID), nullable=False),
+    Column("id", String(ID), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("name", Text, nullable=False),
     Column("parent", String(ID)),
     Column("attributes", JSON, nullable=False),
+    UniqueConstraint("tenant", "id"),
     Index("ix_entities_tenant_kind_name", "tenant", "kind", "name"),
     Index("ix_entities_tenant_parent", "tenant", "parent"),
+    sqlite_autoincrement=True,
 )
 
 devices = Table(
     "devices",
     metadata,
-    Column("tenant", String(ID), primary_key=True),
-    Column("id", String(ID), primary_key=True),
-    Column("number", Integer, nullable=False, unique=True),
+    Column("number", Integer, Identity(), primary_key=True),
+    Column("tenant", String(ID), nullable=False),
+    Column("id", String(ID), nullable=False),
     Column("entity", String(ID), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("location", String(64)),
     Column("metrics", JSON, nullable=False),
     Column("heartbeat", Float),
+    UniqueConstraint("tenant", "id"),
     Index("ix_devices_tenant_entity", "tenant", "entity"),
+    sqlite_autoincrement=True,
 )
 
 api_tokens = Table(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
+import threading
 
 import msgspec
+from cachetools import TTLCache
 from sqlalchemy import Engine, select, update
 
 from vigil.store.schema import api_tokens
@@ -35,17 +36,19 @@ class TokenRepository:
     within ``cache_seconds`` in others.
     """
 
-    def __init__(self, engine: Engine, *, cache_seconds: float = 30.0) -> None:
+    def __init__(
+        self, engine: Engine, *, cache_seconds: float = 30.0, cache_size: int = 10_000
+    ) -> None:
         self.engine = engine
         self.cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[TokenRecord, float]] = {}
+        # Least recently used entries go first when full, not the whole cache at once.
+        self._cache: TTLCache[str, TokenRecord] = TTLCache(cache_size, cache_seconds)
+        self._lock = threading.Lock()  # ``authenticate`` runs on worker threads
 
     def cached(self, token: str) -> TokenRecord | None:
         """The record if ``token`` authenticated recently; None means "ask ``authenticate``"."""
-        hit = self._cache.get(token)
-        if hit is None or hit[1] < time.monotonic():
-            return None
-        return hit[0]
+        with self._lock:
+            return self._cache.get(token)
 
     def create(self, tenant: str, name: str, role: str, *, now: float) -> str:
         """A new token; the returned text is the only time the secret is seen."""
@@ -81,9 +84,8 @@ class TokenRepository:
         if row is None or not hmac.compare_digest(row["secret_hash"], _hash(secret)):
             return None
         record = TokenRecord(row["id"], row["tenant"], row["name"], row["role"])
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[token] = (record, time.monotonic() + self.cache_seconds)
+        with self._lock:
+            self._cache[token] = record
         return record
 
     def find(self, tenant: str, name: str) -> TokenRecord | None:
@@ -104,7 +106,9 @@ class TokenRepository:
         )
 
     def revoke(self, tenant: str, token_id: str) -> None:
-        self._cache = {k: v for k, v in self._cache.items() if v[0].id != token_id}
+        with self._lock:
+            for key in [k for k, v in self._cache.items() if v.id == token_id]:
+                del self._cache[key]
         with self.engine.begin() as connection:
             connection.execute(
                 update(api_tokens)

@@ -1,9 +1,11 @@
-"""Insert-or-update in whichever dialect the store runs on, fast enough for the hot path.
+"""Insert-or-update in whichever dialect the store runs on.
 
-Both SQLite and PostgreSQL speak ``INSERT ... ON CONFLICT (...) DO UPDATE SET
-col = excluded.col``, so one statement text serves both; it is sent with plain
-positional parameters because SQLAlchemy's per-row parameter processing cost
-more than the database's own work for the per-batch upserts of ingest.
+Cold paths (the registry, findings) use the dialects' own
+``insert().on_conflict_do_update``. The hot ones (per-batch sequence marks of
+ingest, operator state in checkpoints) use ``upsert_rows``: both SQLite and
+PostgreSQL speak ``INSERT ... ON CONFLICT (...) DO UPDATE SET col = excluded.col``,
+so one statement text serves both, sent with plain positional parameters because
+SQLAlchemy's per-row parameter processing cost more than the database's own work.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+from vigil.errors import ConfigurationError
 
 
 def positional_marker(connection: Connection) -> str:
@@ -67,20 +72,21 @@ def upsert(
     keys: Sequence[str],
     update: Sequence[str] | None = None,
 ) -> None:
-    """``upsert_rows`` for dictionaries (all with the same keys), through the columns'
-    types, for the colder paths (registry, checkpoints) that store JSON or booleans."""
+    """Insert dictionaries (all with the same keys) through the columns' types; where
+    ``keys`` exist already, overwrite ``update`` (or leave the row when it is empty).
+    For the colder paths (registry, findings) that store JSON or booleans."""
     if not rows:
         return
-    columns = [c for c in table.columns if c.name in rows[0]]
-    dialect = connection.dialect
-    processors = [c.type._cached_bind_processor(dialect) for c in columns]
-    tuples = [
-        tuple(
-            value if process is None else process(value)
-            for process, value in zip(processors, (row[c.name] for c in columns), strict=True)
+    if connection.dialect.name == "postgresql":
+        statement = postgresql.insert(table)
+    elif connection.dialect.name == "sqlite":
+        statement = sqlite.insert(table)
+    else:  # open_engine accepts no other
+        raise ConfigurationError(f"unsupported database {connection.dialect.name!r}")
+    if update:
+        action = statement.on_conflict_do_update(
+            index_elements=list(keys), set_={c: statement.excluded[c] for c in update}
         )
-        for row in rows
-    ]
-    upsert_rows(
-        connection, table, [c.name for c in columns], tuples, keys=keys, update=update or ()
-    )
+    else:
+        action = statement.on_conflict_do_nothing(index_elements=list(keys))
+    connection.execute(action, list(rows))

@@ -10,10 +10,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from vigil.platform import Platform
 from vigil.web.errors import install_error_handlers
 from vigil.web.routers import conditions, dead_letters, entities, ingest, live, system
+from vigil.web.security import SecurityHeaders
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +48,21 @@ def create_app(
             if manage_platform:
                 await asyncio.to_thread(platform.stop)
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the installed fastapi-offline package, not a CDN:
+    # care networks are often closed.
+    app = FastAPIOffline(
         title="Vigil",
         summary="Telemetry from connected sensors, turned into proactive action.",
         version="0.1.0",
         lifespan=lifespan,
+        static_url="/docs/assets",
+        favicon_url="/docs/assets/favicon.png",
+        swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.platform = platform
+    app.state.metrics = system.Metrics(platform)
+    app.add_middleware(system.RequestTimer, metrics=app.state.metrics)
+    app.add_middleware(SecurityHeaders)  # outermost: also on errors and refusals
     install_error_handlers(app)
     for router in (
         ingest.router,

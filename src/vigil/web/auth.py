@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from vigil.errors import Forbidden, NotAuthenticated
 from vigil.platform import Platform
@@ -27,15 +28,30 @@ async def get_platform(request: Request) -> Platform:
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-async def authenticate(request: Request, platform: PlatformDep) -> Principal:
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="An API token (`vigil token --tenant T --role R --name N`).",
+)
+cookie_scheme = APIKeyCookie(
+    name=COOKIE,
+    auto_error=False,
+    scheme_name="cookie",
+    description="The pages' sign-in cookie; trusted for reads only.",
+)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+CookieDep = Annotated[str | None, Depends(cookie_scheme)]
+
+
+async def authenticate(
+    request: Request, platform: PlatformDep, bearer: BearerDep, cookie: CookieDep
+) -> Principal:
     token = None
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value:
-        token = value.strip()
+    if bearer is not None:
+        token = bearer.credentials.strip()
     elif request.method in SAFE_METHODS:
         # The cookie is only trusted for reads, so a forged cross-site form cannot write.
-        token = request.cookies.get(COOKIE)
+        token = cookie
     if not token:
         raise NotAuthenticated("no credentials: send 'Authorization: Bearer <token>'")
     record = platform.tokens.cached(token)

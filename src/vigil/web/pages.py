@@ -50,7 +50,8 @@ def _signed_in(request: Request, token: str, target: str = "/") -> RedirectRespo
         token,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=request.url.scheme == "https"
+        or request.app.state.platform.settings.web.secure_cookie,
         path="/",
     )
     return response
@@ -114,7 +115,7 @@ async def demo_login(request: Request, platform: PlatformDep) -> Response:
     return _signed_in(request, token, form.get("next", "/"))
 
 
-@router.api_route("/logout", methods=["GET", "POST"])
+@router.post("/logout")  # POST only: a link or an <img> must not sign anyone out
 def logout() -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")

@@ -1,12 +1,18 @@
-"""Server-sent events: operator outputs of the caller's tenant as they happen."""
+"""Server-sent events: operator outputs of the caller's tenant as they happen.
+
+Framing, keep-alive pings and client disconnects are ``sse-starlette``'s; this module
+chooses what is sent and how many streams one token may hold open.
+"""
 
 from __future__ import annotations
 
-import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.background import BackgroundTask
 
 from vigil.engine.operator import Output
 from vigil.events import encode_json
@@ -17,10 +23,10 @@ router = APIRouter(prefix="/api/v1", tags=["live"])
 KEEPALIVE_SECONDS = 15.0
 
 
-def sse_message(operator: str, output: Output) -> bytes:
+def sse_event(operator: str, output: Output) -> ServerSentEvent:
     event = "finding" if output.durable else output.kind
-    data = encode_json({"operator": operator, **_public(output)})
-    return b"event: " + event.encode() + b"\ndata: " + data + b"\n\n"
+    data = encode_json({"operator": operator, **_public(output)}).decode()
+    return ServerSentEvent(data=data, event=event)
 
 
 def _public(output: Output) -> dict[str, object]:
@@ -33,40 +39,82 @@ def _public(output: Output) -> dict[str, object]:
     }
 
 
+class StreamLimit:
+    """Open streams per token, so one caller cannot slow ingest for everyone: each
+    open stream costs the operators' thread a little on every output."""
+
+    def __init__(self) -> None:
+        self.open: Counter[str] = Counter()
+
+    def try_open(self, key: str, limit: int) -> bool:
+        if self.open[key] >= limit:
+            return False
+        self.open[key] += 1
+        return True
+
+    def close(self, key: str) -> None:
+        self.open[key] -= 1
+        if self.open[key] <= 0:
+            del self.open[key]
+
+
+def _limit(request: Request) -> StreamLimit:
+    state = request.app.state
+    if not hasattr(state, "live_streams"):
+        state.live_streams = StreamLimit()
+    return state.live_streams  # type: ignore[no-any-return]
+
+
 @router.get(
     "/live",
     summary="Live outputs (server-sent events)",
-    response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    response_class=EventSourceResponse,
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        429: {"description": "this token already holds web.max_streams_per_principal streams"},
+    },
 )
 async def live(
     request: Request,
     principal: Reader,
     platform: PlatformDep,
     entity: str | None = Query(None, max_length=128),
-) -> StreamingResponse:
+) -> Response:
     """One SSE event per output: ``reading`` updates and ``finding`` records."""
     if entity is not None:
         platform.registry.entity(principal.tenant, entity)  # 404 unless it is the caller's
+    limit, key = _limit(request), principal.token_id
+    allowed = platform.settings.web.max_streams_per_principal
+    if not limit.try_open(key, allowed):
+        return JSONResponse(
+            {"error": "TooManyStreams", "detail": f"at most {allowed} live streams per token"},
+            status_code=429,
+            headers={"Retry-After": str(int(KEEPALIVE_SECONDS))},
+        )
     subscription = platform.bus.subscribe(principal.tenant, entity)
+    closed = False
 
-    async def stream() -> AsyncIterator[bytes]:
-        try:
-            yield b": connected\n\n"
-            while not await request.is_disconnected():
-                try:
-                    operator, output = await asyncio.wait_for(
-                        subscription.get(), timeout=KEEPALIVE_SECONDS
-                    )
-                except TimeoutError:
-                    yield b": keep-alive\n\n"
-                    continue
-                yield sse_message(operator, output)
-        finally:
+    def close() -> None:
+        # From the stream's end, or from the background task when the client left
+        # before the stream started: whichever comes first.
+        nonlocal closed
+        if not closed:
+            closed = True
             subscription.close()
+            limit.close(key)
 
-    return StreamingResponse(
+    async def stream() -> AsyncIterator[ServerSentEvent]:
+        try:
+            yield ServerSentEvent(comment="connected")
+            while True:
+                operator, output = await subscription.get()
+                yield sse_event(operator, output)
+        finally:
+            close()
+
+    return EventSourceResponse(
         stream(),
-        media_type="text/event-stream",
+        ping=int(KEEPALIVE_SECONDS),
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        background=BackgroundTask(close),
     )
