@@ -28,12 +28,21 @@ from vigil.events import (
     with_epoch_time,
 )
 from vigil.ingest.directory import DeviceDirectory, SequenceTracker
-from vigil.ingest.validation import Reason, Rejection, TimeWindow, check_event, check_sequence
+from vigil.ingest.validation import (
+    Reason,
+    Rejection,
+    TimeWindow,
+    check_event,
+    check_sequence,
+    storable_text,
+)
 from vigil.store.event_log import Accepted, AppendJob, DeadLetter, EventLog, LogRecord
 from vigil.store.registry import DeviceRef
 from vigil.store.writer import GroupCommitWriter
 
 Format = Literal["json", "msgpack"]
+
+_TOO_DEEP = "nested too deeply"
 
 
 def _rejected(index: int, reason: Reason, detail: str, event: Event) -> tuple[Rejection, bytes]:
@@ -129,14 +138,20 @@ class Ingestor:
             if format == "json"
             else (decode_batch_msgpack, decode_raw_batch_msgpack, decode_event_msgpack)
         )
+        name = format.upper()
+        # msgspec raises ValidationError (a DecodeError) for a schema violation,
+        # DecodeError for bytes that are not the format, and RecursionError for
+        # nesting deeper than the interpreter's stack: every one is an answer here.
         try:
             batch = batch_decoder(body)
         except msgspec.ValidationError as err:  # a subclass of DecodeError: first
             if "missing required field `events`" in str(err):
-                return self._decode_single(body, event_decoder)
+                return self._decode_single(body, event_decoder, name)
             # Some event is bad: decode them one by one below, to accept the rest.
         except msgspec.DecodeError as err:
-            raise MalformedPayload(f"not valid {format.upper()}: {err}") from err
+            raise MalformedPayload(f"not valid {name}: {err}") from err
+        except RecursionError as err:
+            raise MalformedPayload(f"not valid {name}: {_TOO_DEEP}") from err
         else:
             self._check_batch_size(len(batch.events))
             return list(enumerate(batch.events)), []
@@ -144,6 +159,10 @@ class Ingestor:
             raw_batch = raw_decoder(body)
         except msgspec.ValidationError as err:
             raise MalformedPayload(f"not a batch: {err}") from err
+        except msgspec.DecodeError as err:
+            raise MalformedPayload(f"not valid {name}: {err}") from err
+        except RecursionError as err:
+            raise MalformedPayload(f"not valid {name}: {_TOO_DEEP}") from err
         if raw_batch.v != 1:
             raise IngestError(
                 Reason.UNSUPPORTED_VERSION, f"schema version {raw_batch.v} is not supported (use 1)"
@@ -154,8 +173,9 @@ class Ingestor:
         for index, raw in enumerate(raw_batch.events):
             try:
                 events.append((index, event_decoder(raw)))
-            except msgspec.ValidationError as err:
-                detail = str(err).replace("$", f"$.events[{index}]", 1)
+            except (msgspec.DecodeError, RecursionError) as err:
+                text = _TOO_DEEP if isinstance(err, RecursionError) else str(err)
+                detail = text.replace("$", f"$.events[{index}]", 1)
                 rejections.append(
                     (Rejection(index=index, reason=Reason.INVALID_EVENT, detail=detail), bytes(raw))
                 )
@@ -163,7 +183,7 @@ class Ingestor:
 
     @staticmethod
     def _decode_single(
-        body: bytes, event_decoder: Callable[[bytes], Event]
+        body: bytes, event_decoder: Callable[[bytes], Event], name: str
     ) -> tuple[list[tuple[int, Event]], list[tuple[Rejection, bytes]]]:
         """One bare event, as a small device would send it."""
         try:
@@ -171,6 +191,10 @@ class Ingestor:
         except msgspec.ValidationError as err:
             rejection = Rejection(index=0, reason=Reason.INVALID_EVENT, detail=str(err))
             return [], [(rejection, body)]
+        except msgspec.DecodeError as err:  # e.g. an object followed by garbage
+            raise MalformedPayload(f"not valid {name}: {err}") from err
+        except RecursionError as err:
+            raise MalformedPayload(f"not valid {name}: {_TOO_DEEP}") from err
 
     def _check_batch_size(self, count: int) -> None:
         limit = self.settings.max_batch_events
@@ -210,10 +234,10 @@ class Ingestor:
                 tenant=tenant,
                 received=received,
                 transport=transport,
-                source=source,
+                source=None if source is None else storable_text(source),
                 reason=rejection.reason.value,
-                detail=rejection.detail,
-                device=rejection.device,
+                detail=storable_text(rejection.detail),
+                device=None if rejection.device is None else storable_text(rejection.device),
                 raw=raw[: self.settings.dead_letter_raw_bytes],
             )
             for rejection, raw in rejected
@@ -327,9 +351,9 @@ class Ingestor:
             tenant=tenant,
             received=received,
             transport=transport,
-            source=source,
+            source=None if source is None else storable_text(source),
             reason=err.reason,
-            detail=err.detail,
+            detail=storable_text(err.detail),
             raw=body[: self.settings.dead_letter_raw_bytes],
         )
         self.counters.rejected[(transport, err.reason)] += 1

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 
 import msgspec
 
-from vigil.events import Event
+from vigil.events import Alarm, Event, Reading
 from vigil.ingest.directory import DeviceDirectory, SequenceTracker
 from vigil.store.registry import DeviceRef
 
@@ -42,6 +43,54 @@ class TimeWindow(msgspec.Struct, frozen=True):
     max_past: float
 
 
+_NUL = "\x00"
+
+
+def unstorable(event: Event) -> str | None:
+    """Why the log could not hold ``event`` faithfully, or None.
+
+    msgspec accepts a MessagePack NaN or infinity as a float, and the log's JSON
+    would keep it as ``null``, which no operator can read back. PostgreSQL text
+    cannot hold a NUL character. Both are refused here, per event, so neither
+    reaches the store (where it would fail the whole batch) nor the operators.
+    Identifiers are checked against the registry, which holds neither.
+
+    >>> from vigil.events import Reading
+    >>> unstorable(Reading(tenant="t", device="d", entity="e", seq=1, time=float("nan"),
+    ...                    metric="m", value=1.0))
+    '`time` is nan: only finite numbers are accepted'
+    """
+    when = event.time
+    if type(when) is float and not math.isfinite(when):
+        return f"`time` is {when}: only finite numbers are accepted"
+    if isinstance(event, Reading):
+        value = event.value
+        if type(value) is float:
+            if not math.isfinite(value):
+                return f"`value` is {value}: only finite numbers are accepted"
+        elif type(value) is str and _NUL in value:
+            return "`value` contains a NUL character"
+        if _NUL in event.metric:
+            return "`metric` contains a NUL character"
+        if event.unit is not None and _NUL in event.unit:
+            return "`unit` contains a NUL character"
+    elif isinstance(event, Alarm):
+        if _NUL in event.alarm:
+            return "`alarm` contains a NUL character"
+        if event.detail is not None and _NUL in event.detail:
+            return "`detail` contains a NUL character"
+    return None
+
+
+def storable_text(text: str) -> str:
+    """``text`` with NUL characters escaped, for dead letters and replies.
+
+    >>> storable_text("gh\x00st")
+    'gh\\x00st'
+    """
+    return text.replace(_NUL, "\\x00") if _NUL in text else text
+
+
 def check_event(
     event: Event,
     *,
@@ -56,6 +105,9 @@ def check_event(
     Sequence numbers are checked separately (``check_sequence``) because that
     check claims the number.
     """
+    problem = unstorable(event)
+    if problem is not None:
+        return None, Reason.INVALID_EVENT, problem
     if event.tenant != tenant:
         return (
             None,
