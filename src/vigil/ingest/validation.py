@@ -28,6 +28,10 @@ class Reason(StrEnum):
     OUT_OF_ORDER = "out_of_order"
     TIME_IN_FUTURE = "time_in_future"
     TIME_TOO_OLD = "time_too_old"
+    STORE_REJECTED = "store_rejected"
+    """The database refused a message that passed validation (MQTT: kept, then acknowledged)."""
+    INTERNAL_ERROR = "internal_error"
+    """A bug in Vigil; the message is kept as a dead letter so that it is not lost silently."""
 
 
 class Rejection(msgspec.Struct, frozen=True, kw_only=True):
