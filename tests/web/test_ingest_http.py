@@ -275,3 +275,24 @@ def test_store_failure_is_503_without_sql(api: Api, monkeypatch: pytest.MonkeyPa
     assert response.headers["retry-after"] == "5"
     assert "SQL" not in response.text and "parameters" not in response.text
     assert response.json()["error"] == "StoreError"
+
+
+def test_ingest_stats_show_only_the_callers_tenant(api: Api) -> None:
+    """``/api/v1/ingest/stats`` shows no global log offset: another tenant's volume
+    leaves the caller's answer unchanged."""
+
+    def stats(token: str) -> dict[str, object]:
+        response = api.client.get(
+            "/api/v1/ingest/stats", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 200
+        return response.json()
+
+    assert api.ingest(batch(reading(seq=1), reading(seq=2))).status_code == 200
+    before = stats(api.coordinator)
+    assert before == {"rejected_by_reason": {}, "accepted_since_start": 2}
+    now = api.platform.clock()
+    south = api.platform.tokens.create("south", "gw-s", "gateway", now=now)
+    events = [reading("south.home-1.temperature", seq=i) for i in range(1, 6)]
+    assert api.ingest(batch(*events), token=south).status_code == 200
+    assert stats(api.coordinator) == before

@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from typing import Literal
 
 import msgspec
@@ -36,6 +37,7 @@ from vigil.ingest.validation import (
     check_sequence,
     storable_text,
 )
+from vigil.store.dead_letters import PruneDeadLetters
 from vigil.store.event_log import Accepted, AppendJob, DeadLetter, EventLog, LogRecord
 from vigil.store.registry import DeviceRef
 from vigil.store.writer import GroupCommitWriter
@@ -43,6 +45,8 @@ from vigil.store.writer import GroupCommitWriter
 Format = Literal["json", "msgpack"]
 
 _TOO_DEEP = "nested too deeply"
+PRUNE_EVERY_DEAD_LETTERS = 1000
+"""Dead-letter retention runs (on the writer) after this many new dead letters."""
 
 
 def _rejected(index: int, reason: Reason, detail: str, event: Event) -> tuple[Rejection, bytes]:
@@ -63,6 +67,8 @@ class IngestCounters:
     def __init__(self) -> None:
         self.accepted: Counter[str] = Counter()
         self.rejected: Counter[tuple[str, str]] = Counter()
+        self.accepted_by_tenant: Counter[str] = Counter()
+        self.dead_letters_removed = 0
 
 
 class Ingestor:
@@ -94,6 +100,7 @@ class Ingestor:
         self._admission = asyncio.Lock()
         self.counters = IngestCounters()
         self.window = TimeWindow(settings.max_future_seconds, settings.max_past_seconds)
+        self._dead_since_prune = PRUNE_EVERY_DEAD_LETTERS  # prune once soon after start
 
     async def ingest(
         self,
@@ -250,6 +257,9 @@ class Ingestor:
                 self.sequences.release(claims)
                 raise
         self.counters.accepted[transport] += len(accepted)
+        self.counters.accepted_by_tenant[tenant] += len(accepted)
+        if dead:
+            self._dead_lettered(len(dead))
         for rejection, _ in rejected:
             self.counters.rejected[(transport, rejection.reason.value)] += 1
         rejections = sorted((r for r, _ in rejected), key=lambda r: (r.index is None, r.index or 0))
@@ -358,3 +368,26 @@ class Ingestor:
         )
         self.counters.rejected[(transport, err.reason)] += 1
         await asyncio.wrap_future(self.writer.submit(AppendJob(self.log, (), [letter])))
+        self._dead_lettered(1)
+
+    def _dead_lettered(self, count: int) -> None:
+        """Apply dead-letter retention every ``PRUNE_EVERY_DEAD_LETTERS``, in the
+        background: nobody waits for it."""
+        self._dead_since_prune += count
+        if self._dead_since_prune < PRUNE_EVERY_DEAD_LETTERS:
+            return
+        self._dead_since_prune = 0
+        settings = self.settings
+        job = PruneDeadLetters(
+            max_per_source=settings.dead_letter_max_per_source,
+            max_per_tenant=settings.dead_letter_max_per_tenant,
+            max_age_seconds=settings.dead_letter_max_age_days * 86400,
+            now=self.clock(),
+        )
+        future = self.writer.submit(job)
+
+        def done(future: Future[int]) -> None:
+            if future.exception() is None:
+                self.counters.dead_letters_removed += future.result()
+
+        future.add_done_callback(done)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from vigil.errors import PayloadTooLarge
 from vigil.events import encode_json
 from vigil.ingest.service import IngestResult
-from vigil.web.auth import PlatformDep, Sender
+from vigil.web.auth import DeadLetterReader, PlatformDep, Sender
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
@@ -68,3 +68,17 @@ async def ingest(request: Request, principal: Sender, platform: PlatformDep) -> 
         status_code=422 if only_rejections else 200,
         media_type="application/json",
     )
+
+
+@router.get(
+    "/ingest/stats",
+    summary="Rejections by reason (all time) and events accepted since start, own tenant only",
+)
+def ingest_stats(principal: DeadLetterReader, platform: PlatformDep) -> Response:
+    """Only the caller's tenant: no log offset or lag, which would show the volume of
+    every tenant together."""
+    body = {
+        "rejected_by_reason": platform.dead_letters.counts(principal.tenant),
+        "accepted_since_start": platform.ingestor.counters.accepted_by_tenant[principal.tenant],
+    }
+    return Response(encode_json(body), media_type="application/json")

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import PlainTextResponse
 
 from vigil.events import encode_json
-from vigil.web.auth import DeadLetterReader, PlatformDep
+from vigil.web.auth import PlatformDep
 
 router = APIRouter(tags=["system"])
 
@@ -23,19 +23,6 @@ def healthz(platform: PlatformDep) -> Response:
     return Response(
         encode_json(body), status_code=503 if failed else 200, media_type="application/json"
     )
-
-
-@router.get(
-    "/api/v1/ingest/stats",
-    summary="Rejections by reason (all time) and log progress, for the caller's tenant",
-)
-def ingest_stats(principal: DeadLetterReader, platform: PlatformDep) -> Response:
-    body = {
-        "rejected_by_reason": platform.dead_letters.counts(principal.tenant),
-        "log_offset": platform.log.next_offset - 1,
-        "processed_offset": platform.runtime.processed_offset,
-    }
-    return Response(encode_json(body), media_type="application/json")
 
 
 @router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
