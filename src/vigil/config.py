@@ -51,6 +51,9 @@ class IngestSettings(_Section):
     max_in_flight_requests: int = Field(default=64, gt=0)
     """HTTP ingest requests being read, decoded or written at once; beyond it 503
     with Retry-After, so memory and latency stay bounded under a burst."""
+    max_admission_wait_seconds: float = Field(default=10.0, gt=0)
+    """How long an HTTP request may wait for the operators to catch up before it is
+    answered 503 (nothing stored) instead."""
     max_operator_lag: int = Field(default=200_000, gt=0)
     """Events committed but not yet processed by the operators beyond which ingest
     waits before accepting more: memory stays bounded, and senders slow down

@@ -7,16 +7,17 @@ ones are committed, so a transport can acknowledge as soon as it returns.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Literal
 
 import msgspec
 
 from vigil.config import IngestSettings
-from vigil.errors import IngestError, MalformedPayload, PayloadTooLarge
+from vigil.errors import IngestError, MalformedPayload, Overloaded, PayloadTooLarge
 from vigil.events import (
     Event,
     decode_batch_json,
@@ -69,6 +70,7 @@ class IngestCounters:
         self.rejected: Counter[tuple[str, str]] = Counter()
         self.accepted_by_tenant: Counter[str] = Counter()
         self.dead_letters_removed = 0
+        self.overloaded = 0
 
 
 class Ingestor:
@@ -101,6 +103,23 @@ class Ingestor:
         self.counters = IngestCounters()
         self.window = TimeWindow(settings.max_future_seconds, settings.max_past_seconds)
         self._dead_since_prune = PRUNE_EVERY_DEAD_LETTERS  # prune once soon after start
+        self.in_flight = 0
+        self.peak_in_flight = 0
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """One of ``max_in_flight_requests``; ``Overloaded`` at once when all are taken,
+        before the caller has read or decoded anything."""
+        limit = self.settings.max_in_flight_requests
+        if self.in_flight >= limit:
+            self.counters.overloaded += 1
+            raise Overloaded(f"{limit} requests are in flight; send again shortly")
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
 
     async def ingest(
         self,
@@ -111,6 +130,7 @@ class Ingestor:
         source: str | None = None,
         format: Format = "json",
         expected_device: str | None = None,
+        wait_limit: float | None = None,
     ) -> IngestResult:
         """Decode and ingest a batch (``{"v": 1, "events": [...]}``) or a single event.
 
@@ -133,6 +153,7 @@ class Ingestor:
             received=received,
             decode_rejections=rejections,
             expected_device=expected_device,
+            wait_limit=wait_limit,
         )
 
     def _decode(
@@ -220,18 +241,33 @@ class Ingestor:
         received: float | None = None,
         decode_rejections: Sequence[tuple[Rejection, bytes]] = (),
         expected_device: str | None = None,
+        wait_limit: float | None = None,
     ) -> IngestResult:
-        """Validate decoded events, write the good ones and the dead letters, and wait."""
+        """Validate decoded events, write the good ones and the dead letters, and wait.
+
+        ``wait_limit``: seconds this call may wait for admission (back-pressure)
+        before ``Overloaded`` is raised with nothing stored; None waits as long as
+        it takes (MQTT, where the broker holds what is not yet acknowledged)."""
         # Admitted one call at a time, in arrival order: the waits below must not let
         # a later message of a device overtake an earlier one (asyncio.Lock is FIFO).
-        async with self._admission:
-            await self._wait_for_operators()
+        try:
+            async with asyncio.timeout(wait_limit):
+                await self._admission.acquire()
+        except TimeoutError:
+            self.counters.overloaded += 1
+            raise Overloaded(
+                f"the operators are behind; waited {wait_limit:.0f} s", retry_after=wait_limit or 1
+            ) from None
+        try:
+            await self._wait_for_operators(wait_limit)
             await self._refresh_if_unknown(events)
             if received is None:
                 received = self.clock()
             accepted, claims, rejected, maybe_resent = self._validate(
                 events, tenant, received, expected_device
             )
+        finally:
+            self._admission.release()
         rejected[:0] = decode_rejections
         if maybe_resent:
             rejected.extend(await self._classify_resent(tenant, maybe_resent))
@@ -308,11 +344,17 @@ class Ingestor:
                 accepted.append(item)
         return accepted, claims, rejected, maybe_resent
 
-    async def _wait_for_operators(self) -> None:
+    async def _wait_for_operators(self, wait_limit: float | None) -> None:
         """Back-pressure: hold new input while the operators are far behind the log."""
         if self.operator_lag is None:
             return
+        deadline = None if wait_limit is None else time.monotonic() + wait_limit
         while self.operator_lag() > self.settings.max_operator_lag:
+            if deadline is not None and time.monotonic() > deadline:
+                self.counters.overloaded += 1
+                raise Overloaded(
+                    f"the operators are behind; waited {wait_limit:.0f} s", retry_after=wait_limit
+                )
             await asyncio.sleep(0.005)
 
     async def _refresh_if_unknown(self, events: list[tuple[int, Event]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -14,6 +15,7 @@ from vigil.errors import (
     InteropError,
     NotAuthenticated,
     NotFound,
+    Overloaded,
     PayloadTooLarge,
     StoreError,
     VigilError,
@@ -32,6 +34,7 @@ STATUS: list[tuple[type[VigilError], int]] = [
     (NotFound, 404),
     (InteropError, 422),
     (StoreError, 503),
+    (Overloaded, 503),
     (ConfigurationError, 500),
 ]
 
@@ -52,6 +55,8 @@ def install_error_handlers(app: FastAPI) -> None:
             body.update(reason=error.reason, detail=error.detail)
         elif isinstance(error, NotAuthenticated):
             headers = {"WWW-Authenticate": "Bearer"}
+        elif isinstance(error, Overloaded):
+            headers = {"Retry-After": str(max(1, math.ceil(error.retry_after)))}
         elif isinstance(error, StoreError):
             # The message names the statement and its parameters: for the log, never
             # for the client. Nothing was acknowledged, so the sender may send again.
