@@ -71,6 +71,26 @@ class IngestCounters:
         self.accepted_by_tenant: Counter[str] = Counter()
         self.dead_letters_removed = 0
         self.overloaded = 0
+        self.gaps: dict[tuple[str, str], list[int]] = {}
+        """Per (tenant, device): [gaps seen, sequence numbers skipped]. A device's
+        ``seq`` goes up by one per event, so a jump means events that never arrived
+        (a broker that dropped them, a device that lost them)."""
+
+    def gap(self, tenant: str, device: str, missing: int) -> None:
+        entry = self.gaps.get((tenant, device))
+        if entry is None:
+            self.gaps[(tenant, device)] = [1, missing]
+        else:
+            entry[0] += 1
+            entry[1] += missing
+
+    def sequence_gaps(self, tenant: str) -> dict[str, dict[str, int]]:
+        """The tenant's devices with gaps since start: ``{device: {"gaps", "missing"}}``."""
+        return {
+            device: {"gaps": gaps, "missing": missing}
+            for (owner, device), (gaps, missing) in sorted(self.gaps.items())
+            if owner == tenant
+        }
 
 
 class Ingestor:
@@ -342,6 +362,8 @@ class Ingestor:
             else:
                 claims.append((event.tenant, event.device, event.seq, previous))
                 accepted.append(item)
+                if previous is not None and event.seq != previous + 1:
+                    self.counters.gap(event.tenant, event.device, event.seq - previous - 1)
         return accepted, claims, rejected, maybe_resent
 
     async def _wait_for_operators(self, wait_limit: float | None) -> None:

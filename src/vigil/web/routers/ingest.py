@@ -90,5 +90,6 @@ def ingest_stats(principal: DeadLetterReader, platform: PlatformDep) -> Response
     body = {
         "rejected_by_reason": platform.dead_letters.counts(principal.tenant),
         "accepted_since_start": platform.ingestor.counters.accepted_by_tenant[principal.tenant],
+        "sequence_gaps": platform.ingestor.counters.sequence_gaps(principal.tenant),
     }
     return Response(encode_json(body), media_type="application/json")
