@@ -45,6 +45,16 @@ class IngestSettings(_Section):
     """Events older than this are rejected: too late to act on, and likely a wrong clock."""
     dead_letter_raw_bytes: int = Field(default=16_384, gt=0)
     """How much of a rejected payload is kept for people to inspect."""
+    dead_letter_max_per_source: int = Field(default=10_000, gt=0)
+    dead_letter_max_per_tenant: int = Field(default=100_000, gt=0)
+    dead_letter_max_age_days: float = Field(default=30.0, gt=0)
+    """Dead letters beyond these are removed (oldest first); their counts are kept."""
+    max_in_flight_requests: int = Field(default=64, gt=0)
+    """HTTP ingest requests being read, decoded or written at once; beyond it 503
+    with Retry-After, so memory and latency stay bounded under a burst."""
+    max_admission_wait_seconds: float = Field(default=10.0, gt=0)
+    """How long an HTTP request may wait for the operators to catch up before it is
+    answered 503 (nothing stored) instead."""
     max_operator_lag: int = Field(default=200_000, gt=0)
     """Events committed but not yet processed by the operators beyond which ingest
     waits before accepting more: memory stays bounded, and senders slow down

@@ -8,6 +8,7 @@
     │   ├── PayloadTooLarge
     │   └── MalformedPayload
     ├── StoreError             the database failed; retry or page an operator
+    ├── Overloaded             at capacity now; send again after a pause
     ├── SecurityError          the caller may not do this
     │   ├── NotAuthenticated
     │   └── Forbidden
@@ -51,6 +52,14 @@ class MalformedPayload(IngestError):
 
 class StoreError(VigilError):
     """The database refused or failed an operation."""
+
+
+class Overloaded(VigilError):
+    """Too much work in flight: nothing was accepted, send again after ``retry_after``."""
+
+    def __init__(self, detail: str, retry_after: float = 1.0) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 class SecurityError(VigilError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -22,12 +23,29 @@ def count_data_lines(path: Path) -> int:
     return sum(1 for line in text.splitlines() if DATA_LINE.match(line))
 
 
+def locate_adl_root(*starts: Path, in_ci: bool | None = None) -> Path:
+    """The reference data, or a skip saying where it was looked for; under ``CI=true``
+    a failure instead, because there the data must be present."""
+    if in_ci is None:
+        in_ci = os.environ.get("CI") == "true"
+    try:
+        return find_adl_root(*starts)
+    except ConfigurationError as err:
+        message = f"reference ADL data not available: {err}"
+        if in_ci:
+            pytest.fail(message + " (CI=true: the data-set tests must run)")
+        pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def adl_root() -> Path:
-    try:
-        return find_adl_root(Path.cwd(), Path(__file__))
-    except ConfigurationError as err:
-        pytest.skip(f"reference ADL data not available (shared/data/adl): {err}")
+    return locate_adl_root(Path.cwd(), Path(__file__))
+
+
+@pytest.fixture
+def locate_adl():  # type: ignore[no-untyped-def]
+    """``locate_adl_root``, for the tests of how the data is found."""
+    return locate_adl_root
 
 
 @pytest.fixture(scope="session", params=sorted(DIRECTORIES))

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import reading, small_catalog
 from vigil.config import Settings
+from vigil.errors import StoreError
 from vigil.events import Batch, DeviceStatus, encode_json, encode_msgpack
 from vigil.platform import Platform
 from vigil.web.app import create_app
@@ -228,3 +229,70 @@ def test_invalid_bare_event_is_an_invalid_event(api: Api) -> None:
     response = api.ingest(msgspec.json.encode(event))
     assert response.status_code == 422
     assert [r["reason"] for r in response.json()["rejected"]] == ["invalid_event"]
+
+
+DEEP = 2000
+POISON = {
+    "deep-json": b'{"v":1,"events":' + b"[" * DEEP + b"]" * DEEP + b"}",
+    "invalid-then-garbage": b'{"v":1,"events":[{"type":"nope"} x]}',
+    "bare-then-garbage": encode_json(reading(seq=1)) + b" x",
+}
+
+
+@pytest.mark.parametrize("body", list(POISON.values()), ids=list(POISON))
+def test_poison_body_is_400_with_a_dead_letter(api: Api, body: bytes) -> None:
+    """Bodies that used to raise inside the decoder (500, connection closed) are 400
+    ``malformed`` with a dead letter, and the next request is served as usual."""
+    response = api.ingest(body)
+    assert response.status_code == 400
+    assert response.json()["reason"] == "malformed"
+    assert api.dead_letters()["counts"] == {"malformed": 1}
+    assert api.ingest(batch(reading(seq=1))).status_code == 200
+
+
+def test_msgpack_nan_time_is_422_not_503(api: Api) -> None:
+    """A MessagePack NaN ``time`` is the sender's fault: 422 ``invalid_event``, never a
+    503 that tells a gateway to send it again."""
+    event = {**msgspec.to_builtins(reading(seq=1)), "time": float("nan")}
+    body = encode_msgpack({"v": 1, "events": [event]})
+    response = api.ingest(body, **{"Content-Type": "application/msgpack"})
+    assert response.status_code == 422, response.text
+    assert [r["reason"] for r in response.json()["rejected"]] == ["invalid_event"]
+    assert api.dead_letters()["counts"] == {"invalid_event": 1}
+
+
+def test_store_failure_is_503_without_sql(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database failure is 503 with ``Retry-After``; the body names no statement and
+    no parameters."""
+    secret = "[SQL: INSERT INTO event_log VALUES (?)] [parameters: ('north', 'x')]"
+
+    async def failing(*_args: object, **_kw: object) -> None:
+        raise StoreError(f"database error while writing: IntegrityError: {secret}")
+
+    monkeypatch.setattr(api.platform.ingestor, "ingest", failing)
+    response = api.ingest(batch(reading(seq=1)))
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert "SQL" not in response.text and "parameters" not in response.text
+    assert response.json()["error"] == "StoreError"
+
+
+def test_ingest_stats_show_only_the_callers_tenant(api: Api) -> None:
+    """``/api/v1/ingest/stats`` shows no global log offset: another tenant's volume
+    leaves the caller's answer unchanged."""
+
+    def stats(token: str) -> dict[str, object]:
+        response = api.client.get(
+            "/api/v1/ingest/stats", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 200
+        return response.json()
+
+    assert api.ingest(batch(reading(seq=1), reading(seq=2))).status_code == 200
+    before = stats(api.coordinator)
+    assert before == {"rejected_by_reason": {}, "accepted_since_start": 2, "sequence_gaps": {}}
+    now = api.platform.clock()
+    south = api.platform.tokens.create("south", "gw-s", "gateway", now=now)
+    events = [reading("south.home-1.temperature", seq=i) for i in range(1, 6)]
+    assert api.ingest(batch(*events), token=south).status_code == 200
+    assert stats(api.coordinator) == before

@@ -223,7 +223,7 @@ def test_overview_for_a_coordinator(site: Site) -> None:
     assert "Battery of north.h1.temp is at 9%" not in text
     assert "0 open in your queue" in text
     assert 'href="/dead-letters"' in text
-    assert "<code>unknown_device</code>" in text
+    assert '<li><span class="big">1</span> <code>unknown_device</code></li>' in text
     assert "data-ticker" in text
     assert 'href="/homes"' in text
     assert 'href="/machines"' not in text

@@ -39,6 +39,8 @@ def find_adl_root(*starts: Path) -> Path:
     tried: list[Path] = []
     for start in starts or (Path.cwd(), Path(__file__)):
         here = Path(start).resolve()
+        if here.is_file():  # a module's own path: look from its folder
+            here = here.parent
         for folder in (here, *here.parents):
             candidate = folder / ADL_DIRECTORY
             if candidate in tried:

@@ -7,15 +7,17 @@ ones are committed, so a transport can acknowledge as soon as it returns.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from typing import Literal
 
 import msgspec
 
 from vigil.config import IngestSettings
-from vigil.errors import IngestError, MalformedPayload, PayloadTooLarge
+from vigil.errors import IngestError, MalformedPayload, Overloaded, PayloadTooLarge
 from vigil.events import (
     Event,
     decode_batch_json,
@@ -28,12 +30,24 @@ from vigil.events import (
     with_epoch_time,
 )
 from vigil.ingest.directory import DeviceDirectory, SequenceTracker
-from vigil.ingest.validation import Reason, Rejection, TimeWindow, check_event, check_sequence
+from vigil.ingest.validation import (
+    Reason,
+    Rejection,
+    TimeWindow,
+    check_event,
+    check_sequence,
+    storable_text,
+)
+from vigil.store.dead_letters import PruneDeadLetters
 from vigil.store.event_log import Accepted, AppendJob, DeadLetter, EventLog, LogRecord
 from vigil.store.registry import DeviceRef
 from vigil.store.writer import GroupCommitWriter
 
 Format = Literal["json", "msgpack"]
+
+_TOO_DEEP = "nested too deeply"
+PRUNE_EVERY_DEAD_LETTERS = 1000
+"""Dead-letter retention runs (on the writer) after this many new dead letters."""
 
 
 def _rejected(index: int, reason: Reason, detail: str, event: Event) -> tuple[Rejection, bytes]:
@@ -54,6 +68,29 @@ class IngestCounters:
     def __init__(self) -> None:
         self.accepted: Counter[str] = Counter()
         self.rejected: Counter[tuple[str, str]] = Counter()
+        self.accepted_by_tenant: Counter[str] = Counter()
+        self.dead_letters_removed = 0
+        self.overloaded = 0
+        self.gaps: dict[tuple[str, str], list[int]] = {}
+        """Per (tenant, device): [gaps seen, sequence numbers skipped]. A device's
+        ``seq`` goes up by one per event, so a jump means events that never arrived
+        (a broker that dropped them, a device that lost them)."""
+
+    def gap(self, tenant: str, device: str, missing: int) -> None:
+        entry = self.gaps.get((tenant, device))
+        if entry is None:
+            self.gaps[(tenant, device)] = [1, missing]
+        else:
+            entry[0] += 1
+            entry[1] += missing
+
+    def sequence_gaps(self, tenant: str) -> dict[str, dict[str, int]]:
+        """The tenant's devices with gaps since start: ``{device: {"gaps", "missing"}}``."""
+        return {
+            device: {"gaps": gaps, "missing": missing}
+            for (owner, device), (gaps, missing) in sorted(self.gaps.items())
+            if owner == tenant
+        }
 
 
 class Ingestor:
@@ -85,6 +122,24 @@ class Ingestor:
         self._admission = asyncio.Lock()
         self.counters = IngestCounters()
         self.window = TimeWindow(settings.max_future_seconds, settings.max_past_seconds)
+        self._dead_since_prune = PRUNE_EVERY_DEAD_LETTERS  # prune once soon after start
+        self.in_flight = 0
+        self.peak_in_flight = 0
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """One of ``max_in_flight_requests``; ``Overloaded`` at once when all are taken,
+        before the caller has read or decoded anything."""
+        limit = self.settings.max_in_flight_requests
+        if self.in_flight >= limit:
+            self.counters.overloaded += 1
+            raise Overloaded(f"{limit} requests are in flight; send again shortly")
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
 
     async def ingest(
         self,
@@ -95,6 +150,7 @@ class Ingestor:
         source: str | None = None,
         format: Format = "json",
         expected_device: str | None = None,
+        wait_limit: float | None = None,
     ) -> IngestResult:
         """Decode and ingest a batch (``{"v": 1, "events": [...]}``) or a single event.
 
@@ -117,6 +173,7 @@ class Ingestor:
             received=received,
             decode_rejections=rejections,
             expected_device=expected_device,
+            wait_limit=wait_limit,
         )
 
     def _decode(
@@ -129,14 +186,20 @@ class Ingestor:
             if format == "json"
             else (decode_batch_msgpack, decode_raw_batch_msgpack, decode_event_msgpack)
         )
+        name = format.upper()
+        # msgspec raises ValidationError (a DecodeError) for a schema violation,
+        # DecodeError for bytes that are not the format, and RecursionError for
+        # nesting deeper than the interpreter's stack: every one is an answer here.
         try:
             batch = batch_decoder(body)
         except msgspec.ValidationError as err:  # a subclass of DecodeError: first
             if "missing required field `events`" in str(err):
-                return self._decode_single(body, event_decoder)
+                return self._decode_single(body, event_decoder, name)
             # Some event is bad: decode them one by one below, to accept the rest.
         except msgspec.DecodeError as err:
-            raise MalformedPayload(f"not valid {format.upper()}: {err}") from err
+            raise MalformedPayload(f"not valid {name}: {err}") from err
+        except RecursionError as err:
+            raise MalformedPayload(f"not valid {name}: {_TOO_DEEP}") from err
         else:
             self._check_batch_size(len(batch.events))
             return list(enumerate(batch.events)), []
@@ -144,6 +207,10 @@ class Ingestor:
             raw_batch = raw_decoder(body)
         except msgspec.ValidationError as err:
             raise MalformedPayload(f"not a batch: {err}") from err
+        except msgspec.DecodeError as err:
+            raise MalformedPayload(f"not valid {name}: {err}") from err
+        except RecursionError as err:
+            raise MalformedPayload(f"not valid {name}: {_TOO_DEEP}") from err
         if raw_batch.v != 1:
             raise IngestError(
                 Reason.UNSUPPORTED_VERSION, f"schema version {raw_batch.v} is not supported (use 1)"
@@ -154,8 +221,9 @@ class Ingestor:
         for index, raw in enumerate(raw_batch.events):
             try:
                 events.append((index, event_decoder(raw)))
-            except msgspec.ValidationError as err:
-                detail = str(err).replace("$", f"$.events[{index}]", 1)
+            except (msgspec.DecodeError, RecursionError) as err:
+                text = _TOO_DEEP if isinstance(err, RecursionError) else str(err)
+                detail = text.replace("$", f"$.events[{index}]", 1)
                 rejections.append(
                     (Rejection(index=index, reason=Reason.INVALID_EVENT, detail=detail), bytes(raw))
                 )
@@ -163,7 +231,7 @@ class Ingestor:
 
     @staticmethod
     def _decode_single(
-        body: bytes, event_decoder: Callable[[bytes], Event]
+        body: bytes, event_decoder: Callable[[bytes], Event], name: str
     ) -> tuple[list[tuple[int, Event]], list[tuple[Rejection, bytes]]]:
         """One bare event, as a small device would send it."""
         try:
@@ -171,6 +239,10 @@ class Ingestor:
         except msgspec.ValidationError as err:
             rejection = Rejection(index=0, reason=Reason.INVALID_EVENT, detail=str(err))
             return [], [(rejection, body)]
+        except msgspec.DecodeError as err:  # e.g. an object followed by garbage
+            raise MalformedPayload(f"not valid {name}: {err}") from err
+        except RecursionError as err:
+            raise MalformedPayload(f"not valid {name}: {_TOO_DEEP}") from err
 
     def _check_batch_size(self, count: int) -> None:
         limit = self.settings.max_batch_events
@@ -189,18 +261,33 @@ class Ingestor:
         received: float | None = None,
         decode_rejections: Sequence[tuple[Rejection, bytes]] = (),
         expected_device: str | None = None,
+        wait_limit: float | None = None,
     ) -> IngestResult:
-        """Validate decoded events, write the good ones and the dead letters, and wait."""
+        """Validate decoded events, write the good ones and the dead letters, and wait.
+
+        ``wait_limit``: seconds this call may wait for admission (back-pressure)
+        before ``Overloaded`` is raised with nothing stored; None waits as long as
+        it takes (MQTT, where the broker holds what is not yet acknowledged)."""
         # Admitted one call at a time, in arrival order: the waits below must not let
         # a later message of a device overtake an earlier one (asyncio.Lock is FIFO).
-        async with self._admission:
-            await self._wait_for_operators()
+        try:
+            async with asyncio.timeout(wait_limit):
+                await self._admission.acquire()
+        except TimeoutError:
+            self.counters.overloaded += 1
+            raise Overloaded(
+                f"the operators are behind; waited {wait_limit:.0f} s", retry_after=wait_limit or 1
+            ) from None
+        try:
+            await self._wait_for_operators(wait_limit)
             await self._refresh_if_unknown(events)
             if received is None:
                 received = self.clock()
             accepted, claims, rejected, maybe_resent = self._validate(
                 events, tenant, received, expected_device
             )
+        finally:
+            self._admission.release()
         rejected[:0] = decode_rejections
         if maybe_resent:
             rejected.extend(await self._classify_resent(tenant, maybe_resent))
@@ -210,10 +297,10 @@ class Ingestor:
                 tenant=tenant,
                 received=received,
                 transport=transport,
-                source=source,
+                source=None if source is None else storable_text(source),
                 reason=rejection.reason.value,
-                detail=rejection.detail,
-                device=rejection.device,
+                detail=storable_text(rejection.detail),
+                device=None if rejection.device is None else storable_text(rejection.device),
                 raw=raw[: self.settings.dead_letter_raw_bytes],
             )
             for rejection, raw in rejected
@@ -226,6 +313,9 @@ class Ingestor:
                 self.sequences.release(claims)
                 raise
         self.counters.accepted[transport] += len(accepted)
+        self.counters.accepted_by_tenant[tenant] += len(accepted)
+        if dead:
+            self._dead_lettered(len(dead))
         for rejection, _ in rejected:
             self.counters.rejected[(transport, rejection.reason.value)] += 1
         rejections = sorted((r for r, _ in rejected), key=lambda r: (r.index is None, r.index or 0))
@@ -272,13 +362,21 @@ class Ingestor:
             else:
                 claims.append((event.tenant, event.device, event.seq, previous))
                 accepted.append(item)
+                if previous is not None and event.seq != previous + 1:
+                    self.counters.gap(event.tenant, event.device, event.seq - previous - 1)
         return accepted, claims, rejected, maybe_resent
 
-    async def _wait_for_operators(self) -> None:
+    async def _wait_for_operators(self, wait_limit: float | None) -> None:
         """Back-pressure: hold new input while the operators are far behind the log."""
         if self.operator_lag is None:
             return
+        deadline = None if wait_limit is None else time.monotonic() + wait_limit
         while self.operator_lag() > self.settings.max_operator_lag:
+            if deadline is not None and time.monotonic() > deadline:
+                self.counters.overloaded += 1
+                raise Overloaded(
+                    f"the operators are behind; waited {wait_limit:.0f} s", retry_after=wait_limit
+                )
             await asyncio.sleep(0.005)
 
     async def _refresh_if_unknown(self, events: list[tuple[int, Event]]) -> None:
@@ -327,10 +425,33 @@ class Ingestor:
             tenant=tenant,
             received=received,
             transport=transport,
-            source=source,
+            source=None if source is None else storable_text(source),
             reason=err.reason,
-            detail=err.detail,
+            detail=storable_text(err.detail),
             raw=body[: self.settings.dead_letter_raw_bytes],
         )
         self.counters.rejected[(transport, err.reason)] += 1
         await asyncio.wrap_future(self.writer.submit(AppendJob(self.log, (), [letter])))
+        self._dead_lettered(1)
+
+    def _dead_lettered(self, count: int) -> None:
+        """Apply dead-letter retention every ``PRUNE_EVERY_DEAD_LETTERS``, in the
+        background: nobody waits for it."""
+        self._dead_since_prune += count
+        if self._dead_since_prune < PRUNE_EVERY_DEAD_LETTERS:
+            return
+        self._dead_since_prune = 0
+        settings = self.settings
+        job = PruneDeadLetters(
+            max_per_source=settings.dead_letter_max_per_source,
+            max_per_tenant=settings.dead_letter_max_per_tenant,
+            max_age_seconds=settings.dead_letter_max_age_days * 86400,
+            now=self.clock(),
+        )
+        future = self.writer.submit(job)
+
+        def done(future: Future[int]) -> None:
+            if future.exception() is None:
+                self.counters.dead_letters_removed += future.result()
+
+        future.add_done_callback(done)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 
 import msgspec
 
-from vigil.events import Event
+from vigil.events import Alarm, Event, Reading
 from vigil.ingest.directory import DeviceDirectory, SequenceTracker
 from vigil.store.registry import DeviceRef
 
@@ -27,6 +28,10 @@ class Reason(StrEnum):
     OUT_OF_ORDER = "out_of_order"
     TIME_IN_FUTURE = "time_in_future"
     TIME_TOO_OLD = "time_too_old"
+    STORE_REJECTED = "store_rejected"
+    """The database refused a message that passed validation (MQTT: kept, then acknowledged)."""
+    INTERNAL_ERROR = "internal_error"
+    """A bug in Vigil; the message is kept as a dead letter so that it is not lost silently."""
 
 
 class Rejection(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,6 +45,54 @@ class Rejection(msgspec.Struct, frozen=True, kw_only=True):
 class TimeWindow(msgspec.Struct, frozen=True):
     max_future: float
     max_past: float
+
+
+_NUL = "\x00"
+
+
+def unstorable(event: Event) -> str | None:
+    """Why the log could not hold ``event`` faithfully, or None.
+
+    msgspec accepts a MessagePack NaN or infinity as a float, and the log's JSON
+    would keep it as ``null``, which no operator can read back. PostgreSQL text
+    cannot hold a NUL character. Both are refused here, per event, so neither
+    reaches the store (where it would fail the whole batch) nor the operators.
+    Identifiers are checked against the registry, which holds neither.
+
+    >>> from vigil.events import Reading
+    >>> unstorable(Reading(tenant="t", device="d", entity="e", seq=1, time=float("nan"),
+    ...                    metric="m", value=1.0))
+    '`time` is nan: only finite numbers are accepted'
+    """
+    when = event.time
+    if type(when) is float and not math.isfinite(when):
+        return f"`time` is {when}: only finite numbers are accepted"
+    if isinstance(event, Reading):
+        value = event.value
+        if type(value) is float:
+            if not math.isfinite(value):
+                return f"`value` is {value}: only finite numbers are accepted"
+        elif type(value) is str and _NUL in value:
+            return "`value` contains a NUL character"
+        if _NUL in event.metric:
+            return "`metric` contains a NUL character"
+        if event.unit is not None and _NUL in event.unit:
+            return "`unit` contains a NUL character"
+    elif isinstance(event, Alarm):
+        if _NUL in event.alarm:
+            return "`alarm` contains a NUL character"
+        if event.detail is not None and _NUL in event.detail:
+            return "`detail` contains a NUL character"
+    return None
+
+
+def storable_text(text: str) -> str:
+    """``text`` with NUL characters escaped, for dead letters and replies.
+
+    >>> storable_text("gh\x00st")
+    'gh\\x00st'
+    """
+    return text.replace(_NUL, "\\x00") if _NUL in text else text
 
 
 def check_event(
@@ -56,6 +109,9 @@ def check_event(
     Sequence numbers are checked separately (``check_sequence``) because that
     check claims the number.
     """
+    problem = unstorable(event)
+    if problem is not None:
+        return None, Reason.INVALID_EVENT, problem
     if event.tenant != tenant:
         return (
             None,

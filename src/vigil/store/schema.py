@@ -147,6 +147,18 @@ dead_letters = Table(
     Column("raw", LargeBinary),
 )
 """Rejected input with its reason. ``tenant`` is null when the sender could not be identified."""
+Index("ix_dead_letters_tenant_source", dead_letters.c.tenant, dead_letters.c.source)
+
+dead_letter_counts = Table(
+    "dead_letter_counts",
+    metadata,
+    Column("tenant", String(ID), primary_key=True),
+    Column("source", Text, primary_key=True),
+    Column("reason", String(32), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+)
+"""Dead letters removed by retention, counted, so that counts by reason cover all time.
+``tenant`` and ``source`` are ``""`` where the dead letter had none."""
 
 operator_state = Table(
     "operator_state",

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from vigil.errors import PayloadTooLarge
 from vigil.events import encode_json
 from vigil.ingest.service import IngestResult
-from vigil.web.auth import PlatformDep, Sender
+from vigil.web.auth import DeadLetterReader, PlatformDep, Sender
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
@@ -40,31 +40,56 @@ async def read_limited(request: Request, limit: int) -> bytes:
         400: {"description": "The payload as a whole is unusable (not JSON, not a batch)."},
         413: {"description": "Body larger than the configured limit."},
         422: {"description": "No event accepted: every one was rejected (see `rejected`)."},
+        503: {
+            "description": "Busy or the database failed: nothing stored; send again after "
+            "`Retry-After` seconds."
+        },
     },
 )
 async def ingest(request: Request, principal: Sender, platform: PlatformDep) -> Response:
     """Body: ``{"v": 1, "events": [...]}`` or one event, as JSON or MessagePack
     (``Content-Type: application/msgpack``). Every event's ``tenant`` must be the
     token's. Events are acknowledged only after they are committed to the log."""
-    limit = platform.settings.ingest.max_body_bytes
-    try:
-        body = await read_limited(request, limit)
-    except PayloadTooLarge as err:
-        await platform.ingestor.record_rejection(
-            err, tenant=principal.tenant, transport="http", source=principal.name, body=b""
+    ingestor = platform.ingestor
+    settings = ingestor.settings
+    # Bounded in-flight work: beyond the limit, 503 before the body is read, so a
+    # burst costs neither memory nor the latency of those already admitted.
+    with ingestor.slot():
+        try:
+            body = await read_limited(request, settings.max_body_bytes)
+        except PayloadTooLarge as err:
+            await ingestor.record_rejection(
+                err, tenant=principal.tenant, transport="http", source=principal.name, body=b""
+            )
+            raise
+        content_type = request.headers.get("content-type", "application/json")
+        content_type = content_type.split(";")[0].strip()
+        result: IngestResult = await ingestor.ingest(
+            body,
+            tenant=principal.tenant,
+            transport="http",
+            source=principal.name,
+            format="msgpack" if content_type in MSGPACK_TYPES else "json",
+            wait_limit=settings.max_admission_wait_seconds,
         )
-        raise
-    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
-    result: IngestResult = await platform.ingestor.ingest(
-        body,
-        tenant=principal.tenant,
-        transport="http",
-        source=principal.name,
-        format="msgpack" if content_type in MSGPACK_TYPES else "json",
-    )
     only_rejections = result.accepted == 0 and len(result.rejected) > result.duplicates
     return Response(
         encode_json(result),
         status_code=422 if only_rejections else 200,
         media_type="application/json",
     )
+
+
+@router.get(
+    "/ingest/stats",
+    summary="Rejections by reason (all time) and events accepted since start, own tenant only",
+)
+def ingest_stats(principal: DeadLetterReader, platform: PlatformDep) -> Response:
+    """Only the caller's tenant: no log offset or lag, which would show the volume of
+    every tenant together."""
+    body = {
+        "rejected_by_reason": platform.dead_letters.counts(principal.tenant),
+        "accepted_since_start": platform.ingestor.counters.accepted_by_tenant[principal.tenant],
+        "sequence_gaps": platform.ingestor.counters.sequence_gaps(principal.tenant),
+    }
+    return Response(encode_json(body), media_type="application/json")

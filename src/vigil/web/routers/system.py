@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vigil.events import encode_json
 from vigil.platform import Platform
 from vigil.security import Permission
-from vigil.web.auth import BearerDep, CookieDep, DeadLetterReader, PlatformDep, authenticate
+from vigil.web.auth import BearerDep, CookieDep, PlatformDep, authenticate
 
 router = APIRouter(tags=["system"])
 
@@ -32,19 +32,6 @@ def healthz(platform: PlatformDep) -> Response:
     return Response(
         encode_json(body), status_code=503 if failed else 200, media_type="application/json"
     )
-
-
-@router.get(
-    "/api/v1/ingest/stats",
-    summary="Rejections by reason (all time) and log progress, for the caller's tenant",
-)
-def ingest_stats(principal: DeadLetterReader, platform: PlatformDep) -> Response:
-    body = {
-        "rejected_by_reason": platform.dead_letters.counts(principal.tenant),
-        "log_offset": platform.log.next_offset - 1,
-        "processed_offset": platform.runtime.processed_offset,
-    }
-    return Response(encode_json(body), media_type="application/json")
 
 
 class PlatformCollector(Collector):
