@@ -108,7 +108,7 @@ def _ortools_once(
     progress: Progress | None,
     droppable: bool,
     began: float,
-    start: Plan,
+    initial_plan: Plan,
 ) -> Plan:
     visits, carers = problem.visits, problem.carers
     n_visits, n_carers = len(visits), len(carers)
@@ -143,21 +143,26 @@ def _ortools_once(
     )
     clock = routing.GetDimensionOrDie("time")
 
+    frozen_at = {visit_id: carer_id for visit_id, carer_id, _ in fixed.frozen}
     for i, visit in enumerate(visits):
         index = manager.NodeToIndex(i)
         latest = horizon if visit.soft_latest else visit.latest
         clock.CumulVar(index).SetRange(visit.earliest, max(visit.earliest, latest))
         if visit.soft_latest and problem.weights.tardiness:
             clock.SetCumulVarSoftUpperBound(index, visit.latest, problem.weights.tardiness)
-        allowed = [
-            k for k, c in enumerate(carers) if c.can_do(visit) and c.id not in fixed.unavailable
-        ]
+        if visit.id in frozen_at:
+            allowed = [carer_of[frozen_at[visit.id]]]
+        else:
+            allowed = [
+                k for k, c in enumerate(carers) if c.can_do(visit) and c.id not in fixed.unavailable
+            ]
         _allow(routing, index, allowed, n_carers)
         if not allowed and visit.required:
             routing.AddDisjunction([index], int(problem.weights.unassigned))
         elif not visit.required or droppable:
             penalty = problem.weights.unassigned if visit.required else visit.drop_penalty
             routing.AddDisjunction([index], int(penalty))
+    break_vars: dict[int, list] = {}
     for k, carer in enumerate(carers):
         clock.CumulVar(routing.Start(k)).SetRange(carer.shift_start, carer.shift_end)
         clock.CumulVar(routing.End(k)).SetRange(carer.shift_start, carer.shift_end)
@@ -174,6 +179,7 @@ def _ortools_once(
                 for j, b in enumerate(carer.breaks)
             ]
             clock.SetBreakIntervalsOfVehicle(intervals, k, transits)
+            break_vars[k] = intervals
         routing.AddVariableMaximizedByFinalizer(clock.CumulVar(routing.Start(k)))
         routing.AddVariableMinimizedByFinalizer(clock.CumulVar(routing.End(k)))
 
@@ -199,7 +205,6 @@ def _ortools_once(
     locks: list[list[int]] = [[] for _ in carers]
     for visit_id, carer_id, start in sorted(fixed.frozen, key=lambda f: (f[1], f[2])):
         index = manager.NodeToIndex(index_of[visit_id])
-        _allow(routing, index, [carer_of[carer_id]], n_carers)
         routing.ActiveVar(index).SetValue(1)
         clock.CumulVar(index).SetValue(start)
         locks[carer_of[carer_id]].append(index)
@@ -231,7 +236,7 @@ def _ortools_once(
     routing.CloseModelWithParameters(params)
     solution = None
     initial = routing.ReadAssignmentFromRoutes(
-        _start_routes(problem, manager, fixed, start, index_of, carer_of), True
+        _start_routes(problem, manager, fixed, initial_plan, index_of, carer_of), True
     )
     if initial is not None:
         solution = routing.SolveFromAssignmentWithParameters(initial, params)
@@ -243,7 +248,9 @@ def _ortools_once(
         raise PlanningError(
             f"OR-Tools found no plan for {problem.name!r} (status {routing.status()})"
         )
-    return _extract(problem, routing, manager, clock, solution, time.perf_counter() - began)
+    return _extract(
+        problem, routing, manager, clock, break_vars, solution, time.perf_counter() - began
+    )
 
 
 def _allow(routing, index: int, vehicles: list[int], n_carers: int) -> None:
@@ -287,7 +294,7 @@ def _start_routes(
     return routes
 
 
-def _extract(problem, routing, manager, clock, solution, seconds: float) -> Plan:
+def _extract(problem, routing, manager, clock, break_vars, solution, seconds: float) -> Plan:
     visits = problem.visits
     planned: set[str] = set()
     routes = []
@@ -304,7 +311,7 @@ def _extract(problem, routing, manager, clock, solution, seconds: float) -> Plan
         back = solution.Min(clock.CumulVar(index))
         breaks: list[int] = []
         if carer.breaks:
-            for interval in clock.GetBreakIntervalsOfVehicle(k):
+            for interval in break_vars.get(k, []):
                 breaks.append(solution.StartValue(interval))
         if not stops:
             depart = back = None
