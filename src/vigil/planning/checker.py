@@ -163,8 +163,8 @@ def _check_breaks(
     used = [0] * len(gaps)
     if len(route.breaks) != len(carer.breaks):
         report.add("break", f"{carer.id} takes {len(route.breaks)} of {len(carer.breaks)} breaks")
-        route = Route(route.carer, route.stops, ())
-    for rule, start in zip(carer.breaks, route.breaks, strict=True):
+    taken = route.breaks if len(route.breaks) == len(carer.breaks) else ()
+    for rule, start in zip(carer.breaks, taken, strict=False):
         if not rule.earliest <= start <= rule.latest:
             report.add("break", f"{carer.id}'s break at {start} is outside its window")
         end = start + rule.duration

@@ -49,7 +49,7 @@ def council_day(
     links: list[Link] = []
     count = 0
     for (low, high), share, durations in ROUNDS:
-        wanted = int(round(visits * share))
+        wanted = round(visits * share)
         chosen = rng.choice(n_clients, size=min(wanted, n_clients), replace=False)
         for client in sorted(chosen.tolist()):
             planned = int(rng.uniform(low, high) // 300 * 300)
