@@ -33,7 +33,7 @@ def small_problem(**changes: object) -> Problem:
             frozenset({"hoist", "medication"}),
             max_work=400,
             breaks=(Break(200, 260, 30),),
-        ),  # fmt: skip
+        ),
         Carer("B", 0, 0, 0, 500, frozenset({"hoist"})),
         Carer("C", 5, 5, 0, 500, frozenset(), travel_mode="foot"),
     )

@@ -96,9 +96,7 @@ def test_break_needs_room_for_travel_too() -> None:
     """A break squeezed between two visits must leave time for the travel between them."""
     problem = small_problem()
     carers = (
-        Carer(
-            "A", 0, 0, 0, 500, frozenset({"hoist", "medication"}), breaks=(Break(30, 60, 20),)
-        ),  # fmt: skip
+        Carer("A", 0, 0, 0, 500, frozenset({"hoist", "medication"}), breaks=(Break(30, 60, 20),)),
         *problem.carers[1:],
     )
     plan = _with_route(

@@ -18,13 +18,16 @@ from vigil.planning.model import (
     Visit,
     Weights,
 )
+from vigil.planning.replan import Change, Difference, difference, replan
 from vigil.planning.solver import Fixed, solve
 from vigil.planning.travel import CoordinateTravel, MatrixTravel, TravelTimes
 
 __all__ = [
     "Break",
     "Carer",
+    "Change",
     "CoordinateTravel",
+    "Difference",
     "Fixed",
     "Link",
     "MatrixTravel",
@@ -39,6 +42,8 @@ __all__ = [
     "Visit",
     "Weights",
     "check",
+    "difference",
     "greedy_plan",
+    "replan",
     "solve",
 ]

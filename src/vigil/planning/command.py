@@ -23,6 +23,11 @@ from vigil.planning.scenario import council_day
 from vigil.planning.solver import solve
 
 
+def day_problem(tenant: str, day: dt.date) -> Problem:
+    """The day to plan for a tenant: for now the simulated council day seeded by both."""
+    return council_day(seed=zlib.crc32(f"{tenant}/{day.isoformat()}".encode()))
+
+
 @dataclass(frozen=True)
 class PlanResult:
     """A plan with its independent check."""
@@ -43,9 +48,7 @@ def run_plan(
     """Plan ``tenant``'s day, printing progress to ``out`` (standard output by default)."""
     out = out or sys.stdout
     day = dt.date.fromisoformat(date) if isinstance(date, str) else date
-    if problem is None:
-        seed = zlib.crc32(f"{tenant}/{day.isoformat()}".encode())
-        problem = council_day(seed=seed)
+    problem = problem or day_problem(tenant, day)
     began = clock()
 
     def progress(message: str) -> None:
@@ -69,4 +72,4 @@ def run_plan(
     return PlanResult(problem, plan, report)
 
 
-__all__ = ["PlanResult", "run_plan"]
+__all__ = ["PlanResult", "day_problem", "run_plan"]

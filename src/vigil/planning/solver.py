@@ -13,9 +13,9 @@ has shift windows, per-vehicle travel modes, break intervals, span limits (maxim
 working time), soft latest starts (lateness), locks for visits already started,
 and warm starts from a previous plan, all of which a care plan needs.
 
-So :func:`solve` uses PyVRP when the problem is plain VRPTW (no links, breaks,
-skills, soft windows or working-time limits) and OR-Tools otherwise; ``engine``
-forces one.
+So :func:`solve` uses PyVRP when the problem is plain VRPTW (one travel mode; no
+links, breaks, skills, soft windows or working-time limits) and OR-Tools
+otherwise; ``engine`` forces one.
 """
 
 from __future__ import annotations
@@ -67,7 +67,8 @@ def solve(
 
 def _plain_vrptw(problem: Problem) -> bool:
     return (
-        not problem.links
+        len({c.travel_mode for c in problem.carers}) == 1
+        and not problem.links
         and all(not c.breaks and c.max_work is None and not c.skills for c in problem.carers)
         and all(
             not v.skills and not v.soft_latest and not v.excluded_carers for v in problem.visits
@@ -242,6 +243,10 @@ def _ortools_once(
         solution = routing.SolveFromAssignmentWithParameters(initial, params)
     elif progress is not None:
         progress("the start plan does not fit the model; OR-Tools builds its own")
+    if solution is None and initial is not None:
+        # Out of time before the search reported anything: the start plan is valid,
+        # so search from it once more for as long again rather than fail.
+        solution = routing.SolveFromAssignmentWithParameters(initial, params)
     if solution is None:
         solution = routing.SolveWithParameters(params)
     if solution is None:
@@ -280,17 +285,28 @@ def _penalise_changes(problem, routing, manager, previous: Plan, index_of) -> No
 def _start_routes(
     problem, manager, fixed: Fixed, start: Plan, index_of, carer_of
 ) -> list[list[int]]:
-    routes: list[list[int]] = [[] for _ in problem.carers]
+    """The start plan as OR-Tools routes: visits of carers now out are left out (unless
+    already started), and so is the partner of any double-handed visit left out, since
+    OR-Tools rejects a start plan with half a pair."""
+    frozen = {f[0] for f in fixed.frozen}
+    keep: dict[str, str] = {}
     for route in start.routes:
         if route.carer not in carer_of:
             continue
-        k = carer_of[route.carer]
-        frozen = {f[0] for f in fixed.frozen if f[1] == route.carer}
         for stop in route.stops:
             if stop.visit in index_of and (
                 route.carer not in fixed.unavailable or stop.visit in frozen
             ):
-                routes[k].append(manager.NodeToIndex(index_of[stop.visit]))
+                keep[stop.visit] = route.carer
+    for link in problem.links:
+        if (link.first in keep) != (link.second in keep):
+            keep.pop(link.first, None)
+            keep.pop(link.second, None)
+    routes: list[list[int]] = [[] for _ in problem.carers]
+    for route in start.routes:
+        for stop in route.stops:
+            if keep.get(stop.visit) == route.carer:
+                routes[carer_of[route.carer]].append(manager.NodeToIndex(index_of[stop.visit]))
     return routes
 
 
@@ -328,7 +344,7 @@ def _solve_pyvrp(problem: Problem, seconds: float, seed: int) -> Plan:
     carers, visits = problem.carers, problem.visits
     depots = sorted({c.start_location for c in carers} | {c.end_location for c in carers})
     depot_of = {loc: d for d, loc in enumerate(depots)}
-    matrix = problem.travel.matrix("car")  # type: ignore[attr-defined]
+    matrix = problem.travel.matrix(carers[0].travel_mode)  # type: ignore[attr-defined]
     groups: dict[tuple[int, int, int, int, int], list[str]] = {}
     unbounded = sum(v.demand for v in visits)
     for carer in carers:
