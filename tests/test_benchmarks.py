@@ -34,3 +34,34 @@ def test_ingest_benchmark_quick(tmp_path: Path) -> None:
         assert figures["mqtt_readings_per_second"] > 0
         assert 0 < figures["mqtt_p50_ms"] <= figures["mqtt_p99_ms"]
     assert "HTTP → SQLite → operators" in result.stdout
+
+
+@pytest.mark.slow
+def test_routing_benchmark_quick(tmp_path: Path) -> None:
+    """benchmarks/routing.py --quick solves a few Solomon and Mankowska instances (each
+    Mankowska plan verified by the independent checker), plans and re-plans a small
+    council day, and writes the headline figures, the machine and the command."""
+    data = Path("/work/shared/data")
+    if not (ROOT.parent / "shared" / "data").exists() and not data.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("the reference data is missing (CI=true)")
+        pytest.skip("the reference data in ../shared/data is missing")
+    output = tmp_path / "routing.json"
+    command = [sys.executable, str(ROOT / "benchmarks" / "routing.py"), "--quick"]
+    command += ["--output", str(output)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    figures = json.loads(output.read_text())
+    assert figures["solomon_instances_1s"] == ["C101", "R101"]
+    assert 0 <= figures["solomon_mean_gap_pct_1s"] < 5
+    assert figures["pyvrp_mean_gap_pct_1s"] is not None
+    assert "ortools_no_solution_1s" in figures
+    assert figures["mankowska_feasible"] == 2
+    assert all(run["feasible"] for run in figures["mankowska"]["runs"])
+    assert 0 <= figures["mankowska_mean_gap_pct_ad"] < 20
+    assert 0 < figures["replan_seconds"] < 10
+    assert figures["council"]["replan"]["started_visits_kept"] is True
+    assert figures["council"]["vigil"]["working_time_violations"] == 0
+    assert figures["machine"]["cores"] and figures["command"].endswith("--output " + str(output))
+    assert "headline figures" in result.stdout
