@@ -19,6 +19,7 @@ import httpx
 import pytest
 import uvicorn
 
+from vigil.config import Settings
 from vigil.platform import Platform
 from vigil.web.app import create_app
 
@@ -73,7 +74,10 @@ def server(
 ) -> Iterator[LiveServer]:
     _require_browser()
     platform = platform_factory()
-    tokens = tokens_for(platform)
+    yield from _serve(platform, tokens_for(platform), sequencer)
+
+
+def _serve(platform: Platform, tokens: Tokens, sequencer: Sequencer) -> Iterator[LiveServer]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -217,9 +221,83 @@ def test_overview_ticker_shows_incoming_readings(server: LiveServer, browser: We
     browser.get(f"{server.url}/homes")
     assert "Flat 1, Elm Court" in _text(browser, "table")
     browser.save_screenshot(str(SCREENSHOTS / "vigil-homes.png"))
-    browser.get(f"{server.url}/")
-    _wait(browser, lambda d: "Battery of north.h2.temp" in _text(d, "ul.concerns"))
-    browser.save_screenshot(str(SCREENSHOTS / "vigil-overview-reloaded.png"))
+    server.platform.wait_until_processed()  # projections written: the page reads only them
+    browser.get(f"{server.url}/alerts?scope=all")  # a device problem: the installer's queue
+    assert "Battery of north.h2.temp" in _text(browser, "table[data-queue]")
+    browser.save_screenshot(str(SCREENSHOTS / "vigil-alerts-all.png"))
     browser.set_window_size(390, 844)
     browser.get(f"{server.url}/entities/north.h1")
     browser.save_screenshot(str(SCREENSHOTS / "vigil-entity-phone.png"))
+
+
+@pytest.fixture
+def fast_escalation_server(
+    tmp_path: Path, sequencer: Sequencer, tokens_for: Callable[[Platform], Tokens]
+) -> Iterator[LiveServer]:
+    """A platform whose warnings escalate after 3 s unacknowledged, ticking twice a second."""
+    _require_browser()
+    from tests.web.conftest import CATALOG
+
+    settings = Settings(
+        store={"url": f"sqlite:///{tmp_path / 'alerts.db'}"},
+        web={"demo_login": True},
+        engine={
+            "tick_seconds": 0.5,
+            "checkpoint_interval_seconds": 0.5,
+            "escalate_after_seconds": {"critical": 3.0, "warning": 3.0, "info": None},
+        },
+    )
+    platform = Platform(settings)
+    platform.apply_catalog(CATALOG)
+    yield from _serve(platform, tokens_for(platform), sequencer)
+
+
+def test_alert_queue_raise_escalate_acknowledge_resolve(
+    fast_escalation_server: LiveServer, browser: WebDriver
+) -> None:
+    """An installer's queue shows a new alert live, escalates it when nobody acknowledges
+    it in time, and records acknowledging and resolving it with an outcome."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    server = fast_escalation_server
+    browser.get(f"{server.url}/login")
+    browser.find_element(By.NAME, "token").send_keys(server.tokens.installer)
+    browser.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
+    browser.get(f"{server.url}/alerts")
+    _wait(browser, lambda d: "Nothing needs attention" in _text(d, "main"))
+    _wait(browser, lambda d: _text(d, "[data-live-status]") == "live")
+
+    server.ingest(
+        server.sequencer.event("north", "north.h1.motion", "north.h1", type="status", battery=6)
+    )
+    row = "table[data-queue] tr[data-condition]"
+    _wait(browser, lambda d: "Battery of north.h1.motion is at 6%" in _text(d, row), 15)
+    _wait(browser, lambda d: "escalated" in _text(d, row), 20)  # 3 s unacknowledged
+    browser.save_screenshot(str(SCREENSHOTS / "vigil-alert-escalated.png"))
+
+    browser.find_element(By.CSS_SELECTOR, f"{row} button[data-action='acknowledge']").click()
+    _wait(browser, lambda d: "acknowledged" in _text(d, f"{row} [data-status]"), 15)
+    condition = browser.find_element(By.CSS_SELECTOR, row).get_attribute("data-condition")
+    Select(browser.find_element(By.CSS_SELECTOR, f"{row} select[data-outcome]")).select_by_value(
+        "device_fixed"
+    )
+    browser.find_element(By.CSS_SELECTOR, f"{row} button[data-action='resolve']").click()
+    _wait(
+        browser,
+        lambda d: f'[data-closed="{condition}"]' and "Device fixed" in _text(d, "ul.closed"),
+        15,
+    )
+    assert not browser.find_elements(By.CSS_SELECTOR, f'tr[data-condition="{condition}"]')
+
+    browser.get(f"{server.url}/alerts/{condition}")
+    history = [
+        li.get_attribute("data-what")
+        for li in browser.find_elements(By.CSS_SELECTOR, "[data-history] li")
+    ]
+    assert history[0] == "raised"
+    assert "escalated" in history
+    assert history[-2:] == ["acknowledged", "resolved"]
+    browser.save_screenshot(str(SCREENSHOTS / "vigil-alert-history.png"))
+    audit = server.platform.audit.recent("north")
+    assert [e.action for e in audit[:2]] == ["resolve", "acknowledge"]

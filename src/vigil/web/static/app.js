@@ -228,6 +228,12 @@
     list.insertBefore(item, list.firstChild);
   }
 
+  function onCondition(message) {
+    // An alert raised, updated or closed: shown like a finding, with what happened to it.
+    var d = message.data || {};
+    onFinding({ kind: d.kind + " · " + d.what, message: message.message, time: message.time });
+  }
+
   /* ---- overview ticker ----------------------------------------------------------- */
 
   function ticker(list) {
@@ -249,7 +255,8 @@
         var d = m.data || {};
         push("reading", m, d.device + " · " + d.metric + " = " + formatValue(d.value) + (d.unit ? " " + d.unit : ""));
       },
-      finding: function (m) { push("finding", m, m.message || m.kind); }
+      finding: function (m) { push("finding", m, m.message || m.kind); },
+      condition: function (m) { push("finding", m, m.message || m.kind); }
     });
   }
 
@@ -279,7 +286,9 @@
     var entity = main && main.getAttribute("data-live-entity");
     if (entity) {
       loadSparks(entity);
-      connect("/api/v1/live?entity=" + encodeURIComponent(entity), { reading: onReading, finding: onFinding });
+      connect("/api/v1/live?entity=" + encodeURIComponent(entity), {
+        reading: onReading, finding: onFinding, condition: onCondition
+      });
     }
     var list = document.querySelector("[data-ticker]");
     if (list && window.EventSource) ticker(list);
