@@ -458,6 +458,16 @@ def postgresql_run(args: argparse.Namespace, devices: int, entities: int, total:
 # -- devices and entities: how the cost grows ------------------------------------------
 
 
+def checkpointed_state(server: Server) -> dict:
+    """The server's state once a checkpoint has followed the last run. The engine
+    checkpoints when an event arrives after its interval (2 s), so one more small
+    batch is sent after waiting that long."""
+    time.sleep(2.5)
+    asyncio.run(http_throughput(server, 1000, 1000, 2))
+    time.sleep(1.0)
+    return server.state()
+
+
 def scale_run(args: argparse.Namespace, total: int) -> dict:
     """The HTTP throughput at the default shape and at ``--scale-devices`` devices on
     ``--scale-entities`` entities, each on a fresh server, with the memory and stored
@@ -477,8 +487,7 @@ def scale_run(args: argparse.Namespace, total: int) -> dict:
                 args.repeat_count,
                 lambda server=server: http_throughput(server, total, 1000, args.connections),
             )
-            time.sleep(3.0)  # one checkpoint interval: the stored state is complete
-            after = server.state()
+            after = checkpointed_state(server)
         finally:
             server.stop()
         runs.append(
@@ -495,13 +504,12 @@ def scale_run(args: argparse.Namespace, total: int) -> dict:
     grown = (large["rss_bytes_after"] - large["rss_bytes_before"]) - (
         small["rss_bytes_after"] - small["rss_bytes_before"]
     )
+    operators = {k: v for k, v in large["stored_state"].items() if "keys" in v}
     stored = {
-        name: round(
-            large["stored_state"][name]["bytes"] / max(1, large["stored_state"][name]["keys"])
-        )
-        for name in large["stored_state"]
-        if "keys" in large["stored_state"][name]
+        name: {"keys": v["keys"], "bytes_per_key": round(v["bytes"] / max(1, v["keys"]))}
+        for name, v in operators.items()
     }
+    stored_per_device = round(sum(v["bytes"] for v in operators.values()) / large["devices"])
     return {
         "scale": {
             "runs": runs,
@@ -509,7 +517,8 @@ def scale_run(args: argparse.Namespace, total: int) -> dict:
             "state_bytes_per_device_key_means": "growth of the server's resident memory from "
             "start to after the runs, at the large shape less at the small one, per extra "
             "device (operator state, ingest's sequences and registry, allocator slack)",
-            "stored_state_bytes_per_key": stored,
+            "stored_state": stored,
+            "stored_state_bytes_per_device": stored_per_device,
         },
         "devices_100k_ratio": round(large["readings_per_second"] / small["readings_per_second"], 3),
     }
@@ -998,6 +1007,30 @@ def print_table(results: dict, http: bool, mqtt: bool) -> None:
                     f"{results[f'{name}_p99_ms']:.1f}",
                 )
             )
+    if "postgresql_readings_per_second" in results:
+        run = results["postgresql"]
+        latency = results["postgresql_latency"]
+        rows.append(
+            (
+                "HTTP → PostgreSQL → operators",
+                f"{results['postgresql_readings_per_second']:,} (median)",
+                f"{run['min_readings_per_second']:,.0f} to {run['max_readings_per_second']:,.0f}",
+                f"{latency['p50_ms']:.1f}",
+                f"{latency['p99_ms']:.1f}",
+            )
+        )
+    influx = results.get("influxdb", {})
+    if "readings_per_second" in influx:
+        rows.append(
+            (
+                "InfluxDB 1.x, storage only (same readings, same senders)",
+                f"{influx['readings_per_second']:,.0f} (median)",
+                f"{influx['min_readings_per_second']:,.0f} to "
+                f"{influx['max_readings_per_second']:,.0f}",
+                "",
+                "",
+            )
+        )
     rows.append(("target (issue 2)", "≥ 50,000", "", "", "< 50"))
     rows.append(
         (PUBLISHED["reference"], f"~{PUBLISHED['reference_points_per_second']:,}", "", "", "")
@@ -1005,6 +1038,32 @@ def print_table(results: dict, http: bool, mqtt: bool) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    notes = []
+    if "influxdb_ratio" in results:
+        notes.append(f"influxdb_ratio (Vigil HTTP / InfluxDB): {results['influxdb_ratio']:.3f}")
+    elif "skipped" in influx:
+        notes.append(f"InfluxDB skipped: {influx['skipped']}")
+    if "devices_100k_ratio" in results:
+        small, large = results["scale"]["runs"]
+        notes.append(
+            f"devices_100k_ratio: {results['devices_100k_ratio']:.3f} ("
+            f"{large['readings_per_second']:,.0f}/s at {large['devices']:,} devices on "
+            f"{large['entities']:,} entities / {small['readings_per_second']:,.0f}/s at "
+            f"{small['devices']:,}); memory {results['scale']['state_bytes_per_device_key']:,} "
+            f"bytes a device key, stored state "
+            f"{results['scale']['stored_state_bytes_per_device']:,} bytes a device"
+        )
+    if "pages_at_scale" in results:
+        pages = results["pages_at_scale"]
+        for name, figures in pages["pages"].items():
+            notes.append(
+                f"{name} ({figures['path']}) at {pages['entities']:,} entities, "
+                f"{pages['log_readings']:,} readings: p50 {figures['p50_ms']:.0f} ms, "
+                f"p99 {figures['p99_ms']:.0f} ms"
+            )
+        notes += [f"{name}: skipped ({why})" for name, why in pages["skipped"].items()]
+    for note in notes:
+        print(note)
 
 
 if __name__ == "__main__":
