@@ -7,8 +7,16 @@ server would. Throughput counts a reading only once it is committed to the log
 *and* processed by every operator. Latency is measured at a fixed load, from the
 reading's arrival at ingest to the operator's output.
 
-    python benchmarks/ingest.py            # the full run (about 4 minutes)
+    python benchmarks/ingest.py            # HTTP and MQTT on SQLite (about 4 minutes)
     python benchmarks/ingest.py --quick    # a short smoke run
+    python benchmarks/ingest.py --all      # and the four sections below (about 25 minutes)
+
+Further sections, each off unless asked for, each with a short form under --quick:
+--postgresql (the HTTP runs on PostgreSQL, and the log insert's client CPU a row),
+--influxdb (InfluxDB 1.x on the same readings: ``influxdb_ratio``), --scale (the rate
+at 100,000 devices on 100,000 entities over the rate at 5,000: ``devices_100k_ratio``,
+and memory per device key) and --pages (page p99 at 100,000 entities and 10 million
+readings while ingest runs at 5,000/s). See docs/benchmarks.md.
 
 Knobs for experiments (the reported figures use neither): VIGIL_BENCH_SYNCHRONOUS=NORMAL
 runs the server's SQLite without an fsync per commit; VIGIL_BENCH_SWITCH=0.001 sets the
