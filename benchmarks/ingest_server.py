@@ -1,6 +1,7 @@
 """The server side of benchmarks/ingest.py, run in a process of its own.
 
-A normal Vigil platform (SQLite, FULL sync, both foundation operators) plus a
+A normal Vigil platform (SQLite with FULL sync, or PostgreSQL; both foundation
+operators; a registry of a given number of devices on a given number of entities) plus a
 probe that records, for every operator output, the time from the event's
 arrival at ingest to the output, and a route to read the probe.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,39 +19,68 @@ from pathlib import Path
 import numpy as np
 import uvicorn
 from fastapi import Response
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.catalog import Catalog, Device, Entity, Tenant
 from vigil.config import Settings
 from vigil.engine.keyed import Emitted
 from vigil.ingest.mqtt import mqtt_service
 from vigil.platform import Platform
+from vigil.store.schema import operator_state
 from vigil.web.app import create_app
 
 TENANTS = ("north-council", "south-council")
 
 
-def catalog(homes: int, sensors: int) -> Catalog:
-    entities = []
-    devices = []
+def shape(devices: int, entities: int) -> list[tuple[str, str, str]]:
+    """``(tenant, entity, device)`` of ``devices`` devices on ``entities`` entities, half
+    in each tenant, devices dealt round-robin over their tenant's entities. The load
+    generator (benchmarks/ingest.py) sends to exactly these."""
+    result = []
+    per_tenant_entities = max(1, entities // len(TENANTS))
     for tenant in TENANTS:
-        for home in range(homes):
-            entity = f"{tenant}.home-{home:04d}"
-            entities.append(Entity(tenant=tenant, id=entity, kind="home", name=f"Home {home}"))
-            devices += [
-                Device(
-                    tenant=tenant,
-                    id=f"{entity}.sensor-{s}",
-                    entity=entity,
-                    kind="temperature",
-                    heartbeat=3600.0,
-                )
-                for s in range(sensors)
-            ]
+        for number in range(devices // len(TENANTS)):
+            entity = f"{tenant}.home-{number % per_tenant_entities:06d}"
+            result.append((tenant, entity, f"{entity}.sensor-{number // per_tenant_entities}"))
+    return result
+
+
+def catalog(devices: int, entities: int) -> Catalog:
+    members = shape(devices, entities)
+    entity_ids = sorted({(tenant, entity) for tenant, entity, _ in members})
     return Catalog(
         tenants=tuple(Tenant(id=t, name=t, kind="council") for t in TENANTS),
-        entities=tuple(entities),
-        devices=tuple(devices),
+        entities=tuple(
+            Entity(tenant=tenant, id=entity, kind="home", name=f"Home {entity.rsplit('-', 1)[1]}")
+            for tenant, entity in entity_ids
+        ),
+        devices=tuple(
+            Device(tenant=tenant, id=device, entity=entity, kind="temperature", heartbeat=3600.0)
+            for tenant, entity, device in members
+        ),
     )
+
+
+def rss_bytes() -> int:
+    """The process's resident memory now."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def stored_state(platform: Platform) -> dict[str, dict[str, int]]:
+    """Checkpointed operator state in the store, per operator: keys and bytes."""
+    try:
+        with platform.engine.connect() as connection:
+            rows = connection.execute(
+                select(
+                    operator_state.c.operator,
+                    func.count(),
+                    func.sum(func.length(operator_state.c.state)),
+                ).group_by(operator_state.c.operator)
+            ).all()
+    except SQLAlchemyError as err:  # the engine's tables changed: say so, not fail
+        return {"error": {"message": str(err)[:200]}}  # type: ignore[dict-item]
+    return {name: {"keys": keys, "bytes": int(size or 0)} for name, keys, size in rows}
 
 
 class LatencyProbe:
@@ -103,10 +134,12 @@ class GcClock:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--db", type=Path, required=True)
+    store = parser.add_mutually_exclusive_group(required=True)
+    store.add_argument("--db", type=Path, help="a SQLite file")
+    store.add_argument("--store-url", help="a SQLAlchemy URL (PostgreSQL)")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--homes", type=int, default=250)
-    parser.add_argument("--sensors", type=int, default=10)
+    parser.add_argument("--devices", type=int, default=5000)
+    parser.add_argument("--entities", type=int, default=500)
     parser.add_argument("--mqtt-prefix")
     parser.add_argument("--switch-interval", type=float)
     parser.add_argument("--synchronous", choices=["FULL", "NORMAL"], default="FULL")
@@ -114,14 +147,15 @@ def main() -> None:
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)
 
+    url = args.store_url or f"sqlite:///{args.db}"
     settings = Settings(
-        store={"url": f"sqlite:///{args.db}", "sqlite_synchronous": args.synchronous},
+        store={"url": url, "sqlite_synchronous": args.synchronous},
         mqtt={"enabled": bool(args.mqtt_prefix), "topic_prefix": args.mqtt_prefix or "vigil",
               "client_id": f"bench-{args.port}"},
         web={"port": args.port},
     )  # fmt: skip
     platform = Platform(settings)
-    platform.apply_catalog(catalog(args.homes, args.sensors))
+    platform.apply_catalog(catalog(args.devices, args.entities))
     probe = LatencyProbe()
     gc_clock = GcClock()
     platform.runtime.add_sink(probe)
@@ -142,13 +176,20 @@ def main() -> None:
             "commits": platform.writer.commits,
             **gc_clock.summary(),
             "cpu_seconds": time.process_time(),
+            "rss_bytes": rss_bytes(),
         }
         return Response(json.dumps(body), media_type="application/json")
 
     @app.get("/bench/tokens")
-    def tokens() -> Response:
+    def tokens(role: str = "gateway") -> Response:
         now = time.time()
-        body = {t: platform.tokens.create(t, "bench", "gateway", now=now) for t in TENANTS}
+        body = {t: platform.tokens.create(t, f"bench-{role}", role, now=now) for t in TENANTS}
+        return Response(json.dumps(body), media_type="application/json")
+
+    @app.get("/bench/state")
+    def state() -> Response:
+        gc.collect()
+        body = {"rss_bytes": rss_bytes(), "stored": stored_state(platform)}
         return Response(json.dumps(body), media_type="application/json")
 
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)

@@ -65,3 +65,33 @@ def test_routing_benchmark_quick(tmp_path: Path) -> None:
     assert figures["council"]["vigil"]["working_time_violations"] == 0
     assert figures["machine"]["cores"] and figures["command"].endswith("--output " + str(output))
     assert "headline figures" in result.stdout
+
+
+@pytest.mark.slow
+def test_ingest_benchmark_sections_quick(tmp_path: Path) -> None:
+    """The PostgreSQL, InfluxDB, scale and pages sections in small forms: each reports
+    its headline figure, or says why it was skipped (the missing alert queue page)."""
+    output = tmp_path / "sections.json"
+    command = [sys.executable, str(ROOT / "benchmarks" / "ingest.py"), "--quick", "--no-mqtt"]
+    command += ["--readings", "4000", "--output", str(output), "--postgresql", "--influxdb"]
+    command += ["--no-install", "--scale", "--scale-devices", "6000", "--scale-entities", "6000"]
+    command += ["--pages", "--page-devices", "2000", "--page-entities", "2000"]
+    command += ["--page-readings", "4000", "--page-seconds", "2"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    figures = json.loads(output.read_text())
+    if server_available(5432):
+        assert figures["postgresql"]["readings_per_second"] > 0
+        assert figures["postgresql_latency"]["p99_ms"] > 0
+        insert = figures["postgresql_insert"]
+        assert insert["copy_binary"]["rows"] == insert["executemany"]["rows"] == 20_000
+    if "skipped" not in figures["influxdb"]:
+        assert figures["influxdb"]["points_stored"] == 4000
+        assert figures["influxdb_ratio"] > 0
+    assert figures["devices_100k_ratio"] > 0
+    assert [run["devices"] for run in figures["scale"]["runs"]] == [5000, 6000]
+    assert figures["scale"]["stored_state_bytes_per_device"] > 0
+    assert figures["overview_page_p99_ms"] > 0 and figures["entity_page_p99_ms"] > 0
+    pages = figures["pages_at_scale"]
+    assert ("alert_queue_p99_ms" in figures) != ("alert_queue" in pages["skipped"])

@@ -100,3 +100,66 @@ def test_columns_hold_what_queries_filter_on(engine: Engine) -> None:
     assert rows[3] == ("reading", NOW + 3, "temperature", None)  # a state: no number
     assert rows[601] == ("reading", NOW + 601, "temperature", pytest.approx(26.01))
     assert log.count("north") == len(written)
+
+
+AWKWARD_TEXT = ["tab\there", "new\nline", "back\\slash", "\\N", "", "quote\"'", "ünï ✓ 🌡", "a,b;c"]
+"""Text that a COPY must carry unchanged: its own escapes and separators (no NUL:
+PostgreSQL's text cannot hold it, through COPY or INSERT)."""
+
+
+def awkward_events(count: int) -> list[Event]:
+    result: list[Event] = []
+    for i in range(count):
+        text = AWKWARD_TEXT[i % len(AWKWARD_TEXT)]
+        device = f"north.home-1.sensor-{i % 10}"
+        metric = f"m{text}"[:64]
+        if i % 4 == 1:
+            result.append(reading(device, i, value=text or "x", metric=metric, time_=NOW + i))
+        elif i % 4 == 2:
+            result.append(
+                Alarm(tenant="north", device=device, entity="north.home-1", seq=2**63 - 1 - i,
+                      time=NOW - i / 3, alarm=f"alarm {text}")
+            )  # fmt: skip
+        else:
+            result.append(reading(device, i, value=-1e300 / (i + 1), metric=metric, time_=NOW + i))
+    return result
+
+
+@pytest.mark.parametrize("sizes", [[1], [3, 5, 7], [999], [1, 2047, 3], [4097]])
+def test_odd_counts_and_awkward_text_round_trip(engine: Engine, sizes: list[int]) -> None:
+    """Every column of every row reads back exactly, whatever the counts and the text."""
+    log = EventLog(engine)
+    written = awkward_events(sum(sizes))
+    batches, start = [], 0
+    for size in sizes:
+        batches.append(written[start : start + size])
+        start += size
+
+    append(engine, log, batches)
+
+    assert [r.event for r in log.read(0)] == written
+    with engine.connect() as connection:
+        rows = connection.execute(select(event_log).order_by(event_log.c.offset)).all()
+    assert [row.offset for row in rows] == list(range(1, len(written) + 1))
+    for row, event in zip(rows, written, strict=True):
+        assert (row.tenant, row.seq, row.time) == (event.tenant, event.seq, event.timestamp)
+        if isinstance(event, Alarm):
+            assert (row.type, row.metric, row.value) == ("alarm", event.alarm, None)
+        else:
+            number = None if isinstance(event.value, str) else event.value
+            assert (row.type, row.metric, row.value) == ("reading", event.metric, number)
+        assert row.received == NOW + 100
+
+
+def test_a_rolled_back_group_leaves_no_rows(engine: Engine) -> None:
+    """The insert runs inside the writer's transaction: a rollback takes it away."""
+    log = EventLog(engine)
+    job = AppendJob(log, [Accepted(e, NOW, 1, 1) for e in events(37)])
+    with pytest.raises(RuntimeError), engine.begin() as connection:
+        job.write(connection)
+        log.flush(connection)
+        raise RuntimeError("the group fails after the insert")
+    job.rolled_back()
+    assert log.count("north") == 0
+    append(engine, log, [events(5)])
+    assert [r.offset for r in log.read(0)] == [1, 2, 3, 4, 5]
