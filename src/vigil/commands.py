@@ -141,6 +141,12 @@ def _mqtt_services(settings: Settings) -> list[Any]:
     return [mqtt_service(settings.mqtt)]
 
 
+BACKFILL_TICK_SECONDS = 300.0
+"""Event time between the clock ticks written while the demo fills in history."""
+CAUGHT_UP_SECONDS = 1.0
+"""History this close to now counts as filled in: the live loop takes over."""
+
+
 def demo(settings: Settings, *, seed: int, history_hours: float, data_dir: Path, keep: bool) -> int:
     """The demo region on SQLite in ``data_dir``, which no other Vigil may be using."""
     from vigil.sim import Region, RegionConfig
@@ -157,15 +163,24 @@ def demo(settings: Settings, *, seed: int, history_hours: float, data_dir: Path,
         # Sequences from the start time in ms: a --keep run continues above the last one.
         region = Region(RegionConfig(seed=seed, start=start, first_seq=int(start * 1000)))
         platform = Platform(settings)
-        platform.apply_catalog(region.catalog())
+        platform.live_ticks = False  # the simulator ticks in event time until it is live
+        platform.apply_catalog(region.catalog(), time=start)
         tenants = platform.registry.tenants()
         _say("Demo region: " + ", ".join(f"{t.name} ({t.kind})" for t in tenants))
 
         async def simulator(platform: Platform) -> None:
             sink = DirectSink(platform.ingestor, transport="simulator")
             progress = FeedProgress("filling in history", total_seconds=history_hours * 3600)
-            await feed(region.events(until=time.time()), sink, batch_size=2000, progress=progress)
+            # History in slices of event time, each followed by a clock tick at its end,
+            # so silence timers and escalations fire as they would have, live.
+            until = start
+            while (now := time.time()) - until >= CAUGHT_UP_SECONDS:
+                until = min(until + BACKFILL_TICK_SECONDS, now)
+                events = region.events(until=until)
+                await feed(events, sink, batch_size=2000, progress=progress, start=start)
+                await asyncio.to_thread(platform.tick, until)
             progress.finish()
+            platform.start_ticks()
             _say("history in place; now live in real time")
             while True:
                 await asyncio.sleep(1.0)

@@ -147,6 +147,10 @@ class Platform:
         self._runtime: EmbeddedRuntime | None = None
         self._pending_configuration: list[PlatformEvent] = []
         self._ticker: Ticker | None = None
+        # Whether ``start`` begins writing wall-clock ticks. A simulator that back-fills
+        # history turns it off and calls ``start_ticks`` once it has caught up with now:
+        # a tick at now before hours-old history would fire every device's silence timer.
+        self.live_ticks = True
         self.ingestor = Ingestor(
             settings=settings.ingest,
             directory=self.directory,
@@ -240,8 +244,8 @@ class Platform:
             else:
                 self._pending_configuration.extend(events)
 
-    def start(self, *, ticks: bool = True) -> None:
-        """``ticks``: write wall-clock ticks (off while a simulator back-fills history)."""
+    def start(self, *, ticks: bool | None = None) -> None:
+        """``ticks``: write wall-clock ticks (default ``live_ticks``)."""
         if not self._started:
             threshold = self.settings.engine.gc_threshold
             if threshold:
@@ -255,7 +259,7 @@ class Platform:
             pending, self._pending_configuration = self._pending_configuration, []
             if pending:
                 self.append(pending)
-            if ticks:
+            if self.live_ticks if ticks is None else ticks:
                 self.start_ticks()
 
     def start_ticks(self) -> None:
