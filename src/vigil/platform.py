@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from vigil.alerts import ConditionTracker
@@ -21,16 +22,19 @@ from vigil.domains import DomainRegistry
 from vigil.engine.bus import LiveBus
 from vigil.engine.embedded import EmbeddedRuntime
 from vigil.engine.operator import KeyedOperator
+from vigil.engine.records import LogRecord, platform_record
+from vigil.engine.seams import AuditRow
 from vigil.errors import ConfigurationError
 from vigil.events import ConditionAction, DeviceConfigured, EntityConfigured, PlatformEvent, Tick
 from vigil.ingest.directory import DeviceDirectory, SequenceTracker
 from vigil.ingest.service import Ingestor
 from vigil.store import migrate
-from vigil.store.audit import AuditedAppend, AuditRepository
+from vigil.store.appender import SqlLogAppender
+from vigil.store.audit import AuditRepository
 from vigil.store.database import WalCheckpointer, is_sqlite, open_engine
 from vigil.store.dead_letters import DeadLetterRepository
-from vigil.store.event_log import EventLog, LogRecord
-from vigil.store.operator_state import FindingRepository, OperatorStateRepository
+from vigil.store.event_log import EventLog
+from vigil.store.operator_state import FindingRepository, SqlCheckpointStore
 from vigil.store.projections import ConditionRepository, ProjectionRepository
 from vigil.store.registry import RegistryRepository
 from vigil.store.tokens import TokenRepository
@@ -89,6 +93,25 @@ def _device_event(device: Device, time: float) -> DeviceConfigured:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class Health:
+    """How the pipeline is doing, for ``/healthz`` and ``/metrics``: the web reads
+    this, never the log, the writer or the runtime themselves."""
+
+    failure: BaseException | None
+    """Why the operator runtime stopped, if it did."""
+    log_offset: int
+    """Offset of the last event in the log."""
+    processed_offset: int
+    """Offset the operators have processed up to."""
+    writer_commits: int
+    """Transactions of the group-commit writer so far."""
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
 class Ticker:
     """Writes every tenant's clock into the log every ``seconds`` of wall time."""
 
@@ -140,6 +163,7 @@ class Platform:
         self.log = EventLog(self.engine)
         self.writer = GroupCommitWriter(self.engine, max_jobs=512)
         self.writer.before_commit.append(self.log.flush)
+        self.appender = SqlLogAppender(self.log, self.writer)
         self.bus = LiveBus()
         self._operator_factory = operators
         self.directory = DeviceDirectory(self.registry.device_refs())
@@ -169,8 +193,7 @@ class Platform:
         runtime = EmbeddedRuntime(
             self._operator_factory(self.settings, self.domains),
             log_store=self.log,
-            states=OperatorStateRepository(self.engine),
-            writer=self.writer,
+            states=SqlCheckpointStore(self.engine, log=self.log, writer=self.writer),
             checkpoint_seconds=self.settings.engine.checkpoint_interval_seconds,
             checkpoint_events=self.settings.engine.checkpoint_interval_events,
             checkpoint_max_seconds=self.settings.engine.checkpoint_max_seconds,
@@ -198,14 +221,16 @@ class Platform:
         self,
         events: Sequence[PlatformEvent],
         *,
-        audit: Sequence[tuple[str, float, str, str, str]] = (),
+        audit: Sequence[AuditRow] = (),
         wait: bool = True,
     ) -> list[LogRecord]:
         """Write platform events (and the audit rows of who caused them) to the log."""
-        job = AuditedAppend(
-            self.log, events, audit, received=self.clock(), on_commit=self._committed
+        received = self.clock()
+        future = self.appender.append(
+            [platform_record(event, received) for event in events],
+            audit=audit,
+            on_commit=self._committed,
         )
-        future = self.writer.submit(job)
         return future.result() if wait else []
 
     def tick(self, now: float, *, wait: bool = True) -> None:
@@ -280,6 +305,16 @@ class Platform:
                 self._checkpointer.stop()
             self._started = False
         self.engine.dispose()
+
+    def health(self) -> Health:
+        """The pipeline's state in numbers; reads nothing from the store."""
+        runtime = self._runtime
+        return Health(
+            failure=None if runtime is None else runtime.failed,
+            log_offset=self.appender.next_offset - 1,
+            processed_offset=0 if runtime is None else runtime.processed_offset,
+            writer_commits=self.writer.commits,
+        )
 
     def prune_history(self) -> int:
         retention = {

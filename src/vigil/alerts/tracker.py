@@ -20,8 +20,8 @@ from typing import Any
 import msgspec
 
 from vigil.engine.operator import Emission, KeyedOperator, LatePolicy, Output
+from vigil.engine.projection_rows import ConditionEvent, ConditionRow
 from vigil.events import ConditionAction, ConditionSignal, LogEvent
-from vigil.store.projection_rows import ConditionEvent, ConditionRow
 
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"

@@ -1,13 +1,13 @@
 """The embedded runtime: every operator, in one thread, fed by the log.
 
-Committed events arrive from the writer's post-commit hook. On start the
+Committed events arrive through ``feed``, from the log appender's commit hook. On start the
 runtime restores each operator from its checkpoint and replays the log from
 there, so after a crash it re-produces exactly the outputs the crashed run
 would have produced; durable ones are named by log offset and so land once.
 
 What a pass over a batch produces -- derived events, findings, projection rows
-and (when due) checkpoints -- goes to the writer as one job, and the next job is
-submitted only once the previous one has committed. A job that fails is written
+and (when due) checkpoints -- goes to the checkpoint store as one batch, and the next
+batch is submitted only once the previous one has committed. A batch that fails is written
 again (every part of it is idempotent); if it still fails the runtime stops,
 loudly, before anything later is written. So no checkpoint ever overtakes
 outputs that were lost, and a key's state counts as saved only once committed.
@@ -19,7 +19,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -27,22 +27,13 @@ import msgspec
 
 from vigil.engine.keyed import Emitted, KeyedRunner
 from vigil.engine.operator import KeyedOperator, Output
+from vigil.engine.projection_rows import Projection, projection_key
+from vigil.engine.records import Accepted, Checkpoint, FindingRow, LogRecord, platform_record
+from vigil.engine.seams import CheckpointBatch, CheckpointStore, LogSource, OutputSink
 from vigil.errors import StoreError
 from vigil.events import DERIVED_TYPES
-from vigil.store.event_log import Accepted, EventLog, LogRecord, platform_record
-from vigil.store.operator_state import (
-    Checkpoint,
-    CheckpointJob,
-    FindingRow,
-    OperatorStateRepository,
-)
-from vigil.store.projection_rows import Projection, projection_key
-from vigil.store.writer import GroupCommitWriter
 
 log = logging.getLogger(__name__)
-
-OutputSink = Callable[[str, list[Emitted]], None]
-"""Receives (operator name, live outputs) after each batch: live pages, latency probes."""
 
 
 def finding_row(operator: str, emitted: Emitted) -> FindingRow:
@@ -91,9 +82,8 @@ class EmbeddedRuntime:
         self,
         operators: Sequence[KeyedOperator[Any]],
         *,
-        log_store: EventLog,
-        states: OperatorStateRepository,
-        writer: GroupCommitWriter,
+        log_store: LogSource,
+        states: CheckpointStore,
         checkpoint_seconds: float = 2.0,
         checkpoint_events: int = 1_000_000,
         checkpoint_max_seconds: float = 60.0,
@@ -109,7 +99,6 @@ class EmbeddedRuntime:
         self.runners = [KeyedRunner(op) for op in operators]
         self.log_store = log_store
         self.states = states
-        self.writer = writer
         self.checkpoint_seconds = checkpoint_seconds
         self.checkpoint_events = checkpoint_events
         self.checkpoint_max_seconds = checkpoint_max_seconds
@@ -129,7 +118,7 @@ class EmbeddedRuntime:
         """Per operator: input offset up to which its derived events are in the log."""
         self._projections: dict[tuple[Any, ...], Projection] = {}
         """Rows waiting for the next checkpoint, the newest per key."""
-        self._inflight: tuple[CheckpointJob, Future[Any]] | None = None
+        self._inflight: tuple[CheckpointBatch, Future[Any]] | None = None
         self.checkpoints = 0
         self.write_failures = 0
         self.failed: BaseException | None = None
@@ -140,7 +129,7 @@ class EmbeddedRuntime:
         self.sinks.append(sink)
 
     def feed(self, records: list[LogRecord]) -> None:
-        """Called by the writer after a commit; never blocks."""
+        """Called by the log's commit hook after a commit; never blocks."""
         self._queue.put(records)
 
     def start(self) -> None:
@@ -322,14 +311,12 @@ class EmbeddedRuntime:
             if checkpoints:
                 projections.clear()
             self._submit(
-                CheckpointJob(
-                    checkpoints,
-                    new_findings,
+                CheckpointBatch(
+                    checkpoints=checkpoints,
+                    findings=new_findings,
                     projections=rows,
                     derived=derived,
                     marks=marks,
-                    log=self.log_store,
-                    on_commit=self.feed,
                 )
             )
         self._set_processed(batch[-1].offset)
@@ -370,19 +357,19 @@ class EmbeddedRuntime:
     def _checkpoint(self) -> None:
         rows = list(self._projections.values())
         self._projections.clear()
-        self._submit(CheckpointJob(self._take_checkpoints(), (), projections=rows))
+        self._submit(CheckpointBatch(checkpoints=self._take_checkpoints(), projections=rows))
 
     # --- durable, in order -----------------------------------------------------
 
-    def _submit(self, job: CheckpointJob) -> None:
-        """Send ``job`` once the one before it is committed (or raise: see module doc)."""
+    def _submit(self, batch: CheckpointBatch) -> None:
+        """Send ``batch`` once the one before it is committed (or raise: see module doc)."""
         self._await_inflight()
-        self._inflight = (job, self.writer.submit(job))
+        self._inflight = (batch, self.states.commit(batch, on_commit=self.feed))
 
     def _await_inflight(self) -> None:
         if self._inflight is None:
             return
-        job, future = self._inflight
+        batch, future = self._inflight
         for attempt in range(self.write_retries + 1):
             try:
                 future.result()
@@ -397,4 +384,4 @@ class EmbeddedRuntime:
                 delay = self.retry_seconds * 2**attempt
                 log.warning("writing operator outputs failed (%s); again in %.1f s", err, delay)
                 time.sleep(delay)
-                future = self.writer.submit(job)
+                future = self.states.commit(batch, on_commit=self.feed)

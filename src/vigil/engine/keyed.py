@@ -15,8 +15,8 @@ from typing import Any
 import msgspec
 
 from vigil.engine.operator import Emission, KeyedOperator, LatePolicy
+from vigil.engine.records import LogRecord
 from vigil.events import DERIVED_TYPES, Tick, event_timestamp
-from vigil.store.event_log import LogRecord
 
 
 class KeyState(msgspec.Struct, gc=False):

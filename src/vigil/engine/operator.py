@@ -33,8 +33,8 @@ from typing import Any, ClassVar, Generic, TypeAlias, TypeVar
 
 import msgspec
 
+from vigil.engine.projection_rows import Projection
 from vigil.events import EVENT_TYPES, ConditionSignal, Derived, LogEvent
-from vigil.store.projection_rows import Projection
 
 StateT = TypeVar("StateT", bound=msgspec.Struct)
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import msgspec
 
 from vigil.engine.operator import Emission, KeyedOperator, LatePolicy
+from vigil.engine.projection_rows import HistoryBucket
 from vigil.events import LogEvent, Reading
-from vigil.store.projection_rows import HistoryBucket
 
 RESOLUTIONS: tuple[int, ...] = (60, 900, 3600, 86400)
 

@@ -11,8 +11,8 @@ import math
 import msgspec
 
 from vigil.engine.operator import Emission, KeyedOperator, LatePolicy, Output
+from vigil.engine.projection_rows import LatestValue
 from vigil.events import LogEvent, Reading
-from vigil.store.projection_rows import LatestValue
 
 _MINUS_LN2 = -math.log(2)
 

@@ -3,6 +3,7 @@
 SQLite (WAL) embedded, PostgreSQL by URL; nothing here knows care or factories.
 """
 
+from vigil.store.appender import SqlLogAppender
 from vigil.store.audit import AuditEntry, AuditRepository
 from vigil.store.database import WalCheckpointer, open_engine
 from vigil.store.dead_letters import DeadLetterRecord, DeadLetterRepository
@@ -13,6 +14,7 @@ from vigil.store.operator_state import (
     FindingRepository,
     FindingRow,
     OperatorStateRepository,
+    SqlCheckpointStore,
 )
 from vigil.store.projections import ConditionRepository, ProjectionRepository
 from vigil.store.registry import DeviceRef, RegistryRepository
@@ -39,6 +41,8 @@ __all__ = [
     "OperatorStateRepository",
     "ProjectionRepository",
     "RegistryRepository",
+    "SqlCheckpointStore",
+    "SqlLogAppender",
     "TokenRecord",
     "TokenRepository",
     "WalCheckpointer",

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 import msgspec
 from sqlalchemy import Connection, Engine, select
 
-from vigil.events import PlatformEvent
-from vigil.store.event_log import AppendJob, EventLog, LogRecord, platform_record
+from vigil.engine.records import Accepted, LogRecord
+from vigil.store.event_log import AppendJob, EventLog
 from vigil.store.schema import audit_log
 
 
@@ -50,15 +50,12 @@ class AuditedAppend:
     def __init__(
         self,
         log: EventLog,
-        events: Sequence[PlatformEvent],
+        events: Sequence[Accepted],
         audit: Sequence[tuple[str, float, str, str, str]],
         *,
-        received: float,
         on_commit: Callable[[list[LogRecord]], None] | None = None,
     ) -> None:
-        self._append = AppendJob(
-            log, [platform_record(event, received) for event in events], on_commit=on_commit
-        )
+        self._append = AppendJob(log, events, on_commit=on_commit)
         self.audit = audit
 
     def write(self, connection: Connection) -> list[LogRecord]:

@@ -11,42 +11,27 @@ from typing import Any
 import msgspec
 from sqlalchemy import BigInteger, Connection, Engine, Float, Integer, func, select
 
+from vigil.engine.records import Accepted, LogRecord, platform_record
 from vigil.events import (
     EVENT_TYPES,
     Alarm,
     LogEvent,
-    PlatformEvent,
     Reading,
     decode_log_event_json,
 )
 from vigil.store.schema import dead_letters, device_sequences, devices, event_log, log_marks
 from vigil.store.upsert import upsert_rows
 
+__all__ = [
+    "Accepted",
+    "AppendJob",
+    "DeadLetter",
+    "EventLog",
+    "LogRecord",
+    "platform_record",
+]
+
 SEQUENCES_MARK = "sequences"
-
-
-class LogRecord(msgspec.Struct, frozen=True, gc=False):
-    """An event as the log holds it: its place in the log and when the platform received it."""
-
-    offset: int
-    received: float
-    event: LogEvent
-
-
-class Accepted(msgspec.Struct, frozen=True, gc=False):
-    """An event that passed validation, with the registry numbers the log indexes on.
-
-    The platform's own events (ticks, configuration, actions, derived events) have
-    no device: their numbers are 0."""
-
-    event: LogEvent
-    received: float
-    entity_number: int = 0
-    device_number: int = 0
-
-
-def platform_record(event: PlatformEvent, received: float) -> Accepted:
-    return Accepted(event, received)
 
 
 class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):

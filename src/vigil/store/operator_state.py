@@ -3,36 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from concurrent.futures import Future
 
 import msgspec
 from sqlalchemy import Connection, Engine, func, select
 
-from vigil.store.event_log import Accepted, AppendJob, EventLog, LogRecord
-from vigil.store.projection_rows import Projection
+from vigil.engine.projection_rows import Projection
+from vigil.engine.records import Accepted, Checkpoint, FindingRow, LogRecord
+from vigil.engine.seams import CheckpointBatch, CommitHook
+from vigil.store.event_log import AppendJob, EventLog
 from vigil.store.projections import write_projections
 from vigil.store.schema import derived_marks, findings, operator_checkpoints, operator_state
 from vigil.store.upsert import upsert, upsert_rows
+from vigil.store.writer import GroupCommitWriter
 
-
-class Checkpoint(msgspec.Struct, frozen=True):
-    operator: str
-    offset: int
-    runtime_state: bytes
-    keys: list[tuple[str, str, bytes]]
-    """(tenant, key, encoded state) of every key changed since the previous checkpoint."""
-
-
-class FindingRow(msgspec.Struct, frozen=True):
-    id: str
-    tenant: str
-    entity: str
-    operator: str
-    kind: str
-    time: float
-    offset: int
-    message: str
-    data: dict[str, Any]
+__all__ = [
+    "Checkpoint",
+    "CheckpointJob",
+    "FindingRepository",
+    "FindingRow",
+    "OperatorStateRepository",
+    "SqlCheckpointStore",
+]
 
 
 class CheckpointJob:
@@ -137,6 +129,34 @@ class OperatorStateRepository:
         """Per operator, the input offset up to which its derived events are logged."""
         with self.engine.connect() as connection:
             return dict(connection.execute(select(derived_marks)).all())  # type: ignore[arg-type]
+
+
+class SqlCheckpointStore(OperatorStateRepository):
+    """The engine's checkpoint store (``vigil.engine.seams.CheckpointStore``) on SQL.
+
+    Reads on connections of its own; writes each batch as one job of the group-commit
+    writer, so a batch's checkpoints, findings, projections and derived events (into
+    ``log``) commit in one transaction with whatever else the writer groups with them."""
+
+    def __init__(self, engine: Engine, *, log: EventLog, writer: GroupCommitWriter) -> None:
+        super().__init__(engine)
+        self.log = log
+        self.writer = writer
+
+    def commit(
+        self, batch: CheckpointBatch, *, on_commit: CommitHook | None = None
+    ) -> Future[list[LogRecord]]:
+        return self.writer.submit(
+            CheckpointJob(
+                batch.checkpoints,
+                batch.findings,
+                projections=batch.projections,
+                derived=batch.derived,
+                marks=batch.marks,
+                log=self.log,
+                on_commit=on_commit,
+            )
+        )
 
 
 class FindingRepository:

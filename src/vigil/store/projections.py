@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection, Engine, Table, delete, func, select
 
-from vigil.store.projection_rows import (
+from vigil.engine.projection_rows import (
     ConditionEvent,
     ConditionRow,
     HistoryBucket,

@@ -25,8 +25,8 @@ import msgspec
 
 from vigil.engine.keyed import KeyedRunner
 from vigil.engine.operator import KeyedOperator, LatePolicy
+from vigil.engine.records import LogRecord
 from vigil.events import Event
-from vigil.store.event_log import LogRecord
 from vigil.testing.guards import forbid_wall_clock
 from vigil.testing.runs import (
     Operator,

@@ -19,9 +19,9 @@ import msgspec
 
 from vigil.engine.keyed import Emitted, KeyedRunner
 from vigil.engine.operator import KeyedOperator, Output
+from vigil.engine.projection_rows import PROJECTION_TYPES, ConditionRow, Projection
+from vigil.engine.records import LogRecord
 from vigil.events import DERIVED_TYPES, ConditionSignal, Derived, LogEvent
-from vigil.store.event_log import LogRecord
-from vigil.store.projection_rows import PROJECTION_TYPES, ConditionRow, Projection
 
 Operator = KeyedOperator[Any]
 

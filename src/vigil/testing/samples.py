@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
+from vigil.engine.records import LogRecord
 from vigil.events import (
     Alarm,
     ConditionAction,
@@ -40,7 +41,6 @@ from vigil.events import (
     Reading,
     Tick,
 )
-from vigil.store.event_log import LogRecord
 
 START = 1_780_000_000.0
 """Event time of the first sample event (May 2026), as epoch seconds."""

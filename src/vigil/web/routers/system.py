@@ -22,15 +22,15 @@ router = APIRouter(tags=["system"])
 
 @router.get("/healthz", summary="Liveness: the writer and the operators are running")
 def healthz(platform: PlatformDep) -> Response:
-    failed = platform.runtime.failed
+    health = platform.health()
     body = {
-        "status": "failed" if failed else "ok",
-        "log_offset": platform.log.next_offset - 1,
-        "processed_offset": platform.runtime.processed_offset,
-        "detail": repr(failed) if failed else None,
+        "status": "ok" if health.ok else "failed",
+        "log_offset": health.log_offset,
+        "processed_offset": health.processed_offset,
+        "detail": None if health.ok else repr(health.failure),
     }
     return Response(
-        encode_json(body), status_code=503 if failed else 200, media_type="application/json"
+        encode_json(body), status_code=200 if health.ok else 503, media_type="application/json"
     )
 
 
@@ -56,17 +56,17 @@ class PlatformCollector(Collector):
             rejected.add_metric([transport, str(reason)], n)
         yield accepted
         yield rejected
+        health = self.platform.health()
         yield GaugeMetricFamily(
-            "vigil_log_offset", "Offset of the last event in the log.",
-            value=self.platform.log.next_offset - 1,
-        )  # fmt: skip
+            "vigil_log_offset", "Offset of the last event in the log.", value=health.log_offset
+        )
         yield GaugeMetricFamily(
             "vigil_processed_offset", "Offset the operators have processed up to.",
-            value=self.platform.runtime.processed_offset,
+            value=health.processed_offset,
         )  # fmt: skip
         yield CounterMetricFamily(
             "vigil_writer_commits", "Transactions of the group-commit writer.",
-            value=self.platform.writer.commits,
+            value=health.writer_commits,
         )  # fmt: skip
 
 
