@@ -12,6 +12,7 @@ wall clock, odd inputs, well-formed outputs); ``check_operator`` runs them all.
 
 from vigil.testing.checks import Check, check_operator, yield_checks
 from vigil.testing.guards import forbid_wall_clock
+from vigil.testing.memory import MemoryCheckpointStore, MemoryLog
 from vigil.testing.runs import (
     ChainRun,
     assert_same_outputs,
@@ -26,6 +27,8 @@ from vigil.testing.samples import canonical, odd_events, records, sample_events
 __all__ = [
     "ChainRun",
     "Check",
+    "MemoryCheckpointStore",
+    "MemoryLog",
     "assert_same_outputs",
     "assert_well_formed",
     "canonical",
