@@ -330,19 +330,23 @@ def _dataset_folder(dataset: str, path: Path | None) -> Path | None:
     return path
 
 
-def _replay_tenant(platform: Platform, tenant: str, dataset: str) -> Tenant:
-    """A new council tenant for the replay, or the existing one, unchanged, if it is a
-    council: a replay adds a home to a tenant, it never renames or re-kinds one."""
+def _replay_tenant(platform: Platform, recorded: Catalog, dataset: str) -> Tenant:
+    """The recording's tenant, new (named for the replay), or the existing one,
+    unchanged, if it is of the same kind: a replay adds an entity to a tenant, it
+    never renames or re-kinds one. The data set says which kind of tenant it needs
+    (a recorded home: a council), so no domain is named here."""
     from vigil.errors import NotFound
 
+    wanted = recorded.tenants[0]
     try:
-        existing = platform.registry.tenant(tenant)
+        existing = platform.registry.tenant(wanted.id)
     except NotFound:
-        return Tenant(id=tenant, name=f"Replay: {dataset}", kind="council")
-    if existing.kind != "council":
+        return Tenant(id=wanted.id, name=f"Replay: {dataset}", kind=wanted.kind)
+    if existing.kind != wanted.kind:
+        what = recorded.entities[0].kind if recorded.entities else "recording"
         raise ConfigurationError(
-            f"tenant {tenant!r} ({existing.name}) is a {existing.kind}; a recorded home "
-            "can only be added to a council: give --tenant a council or a new name"
+            f"tenant {wanted.id!r} ({existing.name}) is a {existing.kind}; a recorded {what} "
+            f"can only be added to a {wanted.kind}: give --tenant a {wanted.kind} or a new name"
         )
     return existing
 
@@ -376,7 +380,7 @@ def replay(
             )
             events = home.events
             catalog = Catalog(
-                tenants=(_replay_tenant(platform, tenant, dataset),),
+                tenants=(_replay_tenant(platform, home.catalog, dataset),),
                 entities=home.catalog.entities,
                 devices=home.catalog.devices,
             )
