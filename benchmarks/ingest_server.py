@@ -169,11 +169,12 @@ def main() -> None:
             probe.recording = True
         elif action == "stop":
             probe.recording = False
+        health = platform.health()
         body = {
             **probe.summary(),
-            "log_offset": platform.log.next_offset - 1,
-            "processed_offset": platform.runtime.processed_offset,
-            "commits": platform.writer.commits,
+            "log_offset": health.log_offset,
+            "processed_offset": health.processed_offset,
+            "commits": health.writer_commits,
             **gc_clock.summary(),
             "cpu_seconds": time.process_time(),
             "rss_bytes": rss_bytes(),
