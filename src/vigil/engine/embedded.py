@@ -314,6 +314,12 @@ class EmbeddedRuntime:
             if live:
                 for sink in self.sinks:
                     sink(name, live)
+        if records is not batch:
+            # Derived records read back from the log were handled with their causes:
+            # every runner is past them, so a restart need not read them again.
+            last = batch[-1].offset
+            for runner in self.runners:
+                runner.offset = max(runner.offset, last)
         self._marks.update(marks)
         self._since_checkpoint += len(batch)
         checkpoints = self._due_checkpoints()
