@@ -86,6 +86,7 @@ def _device_event(device: Device, time: float) -> DeviceConfigured:
         heartbeat=device.heartbeat,
         metrics=tuple(device.metrics),
         location=device.location,
+        removed=device.removed,
     )
 
 
