@@ -174,5 +174,21 @@ def test_replay_kasteren_ingests_every_event(tmp_path: Path) -> None:
                 .where(event_log.c.type.in_(["reading", "status", "alarm"]))
             ).scalar_one()
         assert count == 2638  # and the configuration events of its 14 sensors beside them
+        with engine.connect() as connection:
+            readings = connection.execute(
+                select(func.min(event_log.c.time), func.max(event_log.c.time)).where(
+                    event_log.c.type == "reading"
+                )
+            ).one()
+            ticks = connection.execute(
+                select(func.count(), func.min(event_log.c.time), func.max(event_log.c.time)).where(
+                    event_log.c.type == "tick"
+                )
+            ).one()
+        # The replay ticks in event time, every five minutes of the recording: a
+        # wall-clock tick ahead of the history would fire every silence timer.
+        span = readings[1] - readings[0]
+        assert ticks[0] >= span / 300 * 0.9
+        assert readings[0] <= ticks[1] and ticks[2] <= readings[1] + 300
     finally:
         engine.dispose()

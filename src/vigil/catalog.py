@@ -38,7 +38,9 @@ class Device(msgspec.Struct, kw_only=True, frozen=True):
     """A sensor or gateway that sends events about one entity.
 
     ``heartbeat`` is the longest the device should stay silent, in seconds; the
-    device-health operator calls it offline after that.
+    device-health operator calls it offline after that. A ``removed`` device is out
+    of service: its events are refused as from an unknown device and its alerts
+    close; its row stays, so the log's history of it still reads.
     """
 
     tenant: Identifier
@@ -48,6 +50,7 @@ class Device(msgspec.Struct, kw_only=True, frozen=True):
     location: str | None = None
     metrics: tuple[str, ...] = ()
     heartbeat: float | None = None
+    removed: bool = False
 
 
 class Catalog(msgspec.Struct, kw_only=True, frozen=True):

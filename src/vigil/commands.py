@@ -9,7 +9,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from vigil.catalog import Catalog, Tenant
 from vigil.clients import DirectSink, FeedProgress, HttpSink, MqttSink, feed
 from vigil.config import Settings
 from vigil.errors import ConfigurationError
+from vigil.events import Event
 from vigil.platform import Platform
 from vigil.store import migrate as migrations
 from vigil.store.database import open_engine
@@ -171,14 +172,9 @@ def demo(settings: Settings, *, seed: int, history_hours: float, data_dir: Path,
         async def simulator(platform: Platform) -> None:
             sink = DirectSink(platform.ingestor, transport="simulator")
             progress = FeedProgress("filling in history", total_seconds=history_hours * 3600)
-            # History in slices of event time, each followed by a clock tick at its end,
-            # so silence timers and escalations fire as they would have, live.
-            until = start
-            while (now := time.time()) - until >= CAUGHT_UP_SECONDS:
-                until = min(until + BACKFILL_TICK_SECONDS, now)
-                events = region.events(until=until)
-                await feed(events, sink, batch_size=2000, progress=progress, start=start)
-                await asyncio.to_thread(platform.tick, until)
+            await feed_in_event_time(
+                platform, _region_slices(region, start), sink, progress=progress, start=start
+            )
             progress.finish()
             platform.start_ticks()
             _say("history in place; now live in real time")
@@ -187,6 +183,52 @@ def demo(settings: Settings, *, seed: int, history_hours: float, data_dir: Path,
                 await feed(region.events(until=time.time()), sink, batch_size=2000)
 
         return _run_server(settings, platform, [simulator, *_mqtt_services(settings)], sock)
+
+
+Slice = tuple[float, Iterable[Event]]
+"""Events up to a moment of event time, and that moment."""
+
+
+async def feed_in_event_time(
+    platform: Platform,
+    slices: Iterable[Slice],
+    sink: DirectSink,
+    *,
+    progress: FeedProgress | None = None,
+    start: float | None = None,
+) -> int:
+    """History as fast as it goes, each slice followed by a clock tick at its end,
+    so silence timers and escalations fire when they would have, live."""
+    sent = 0
+    tenants = [tenant.id for tenant in platform.registry.tenants()]
+    for until, events in slices:
+        sent += await feed(events, sink, batch_size=2000, progress=progress, start=start)
+        # Not waited for: the writer commits jobs in the order they came, so the tick
+        # lands after this slice's events and before the next slice's.
+        platform.tick(until, wait=False, tenants=tenants)
+    return sent
+
+
+def _region_slices(region: Any, start: float) -> Iterator[Slice]:
+    """The simulated region from ``start`` until it has caught up with now."""
+    until = start
+    while (now := time.time()) - until >= CAUGHT_UP_SECONDS:
+        until = min(until + BACKFILL_TICK_SECONDS, now)
+        yield until, region.events(until=until)
+
+
+def _recorded_slices(events: Sequence[Event]) -> Iterator[Slice]:
+    """Recorded events (in time order) in slices of ``BACKFILL_TICK_SECONDS``, quiet
+    spells too: a silence timer fires on time only if the clock moves through it."""
+    index = 0
+    until = events[0].timestamp if events else 0.0
+    while index < len(events):
+        until += BACKFILL_TICK_SECONDS
+        end = index
+        while end < len(events) and events[end].timestamp <= until:
+            end += 1
+        yield until, events[index:end]
+        index = end
 
 
 def _sqlite(data_dir: Path) -> str:
@@ -384,9 +426,14 @@ def replay(
                 entities=home.catalog.entities,
                 devices=home.catalog.devices,
             )
-        platform.apply_catalog(catalog)
+        first = events[0].timestamp if events else None
+        platform.apply_catalog(catalog, time=first)
         tally = _Tally(platform, [t.id for t in catalog.tenants])
+        # As fast as it goes, in process: the replay ticks in event time; a live
+        # wall-clock tick would run ahead of the history and fire every silence timer.
+        event_time = not http and speed == 0
         if not http:
+            platform.live_ticks = not event_time
             platform.start()
         sink = _sink(platform, catalog, http, None)
         span = events[-1].timestamp - events[0].timestamp if events else 0.0
@@ -394,7 +441,11 @@ def replay(
         async def run() -> int:
             progress = FeedProgress(f"replaying {dataset}", total_seconds=span)
             try:
-                sent = await feed(events, sink, speed=speed, progress=progress)
+                if event_time:
+                    slices = _recorded_slices(events)
+                    sent = await feed_in_event_time(platform, slices, sink, progress=progress)
+                else:
+                    sent = await feed(events, sink, speed=speed, progress=progress)
             finally:
                 await sink.close()
             progress.finish()

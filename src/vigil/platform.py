@@ -90,6 +90,7 @@ def _device_event(device: Device, time: float) -> DeviceConfigured:
         heartbeat=device.heartbeat,
         metrics=tuple(device.metrics),
         location=device.location,
+        removed=device.removed,
     )
 
 
@@ -233,10 +234,10 @@ class Platform:
         )
         return future.result() if wait else []
 
-    def tick(self, now: float, *, wait: bool = True) -> None:
-        """Every tenant's clock reaches ``now``: live from the wall clock (``Ticker``),
-        in replays and the simulator from event time."""
-        tenants = [tenant.id for tenant in self.registry.tenants()]
+    def tick(self, now: float, *, wait: bool = True, tenants: Sequence[str] = ()) -> None:
+        """Every tenant's clock (or ``tenants``') reaches ``now``: live from the wall
+        clock (``Ticker``), in replays and the simulator from event time."""
+        tenants = tenants or [tenant.id for tenant in self.registry.tenants()]
         if tenants:
             self.append([Tick(tenant=t, time=now) for t in tenants], wait=wait)
 

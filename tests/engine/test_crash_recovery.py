@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from tests.engine import crash_worker
+from tests.engine.conftest import Stores, make_stores
 from vigil.events import ConditionSignal
 from vigil.platform import Platform, default_operators
 from vigil.store.projection_rows import PROJECTION_TYPES, projection_key
@@ -33,6 +35,14 @@ from vigil.store.schema import (
 from vigil.testing import run_chain
 
 WORKER = Path(crash_worker.__file__)
+
+
+@pytest.fixture
+def kind(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stores]:
+    """Stores of the kind the test is parametrized with (one seed on PostgreSQL)."""
+    yield from make_stores(request.param, tmp_path)
+
+
 ROOT = WORKER.parents[2]
 TABLES = (latest_values, history_buckets, conditions, condition_events)
 
@@ -112,13 +122,13 @@ def kill_mid_run(url: str, delay: float) -> tuple[int, int, int]:
     return checkpoint or 0, platform.log.next_offset - 1, max(causes, default=0)
 
 
-def crash_somewhere_in_the_middle(tmp_path: Path, seed: int) -> tuple[str, int, int]:
+def crash_somewhere_in_the_middle(stores: Stores, seed: int) -> tuple[str, int, int]:
     """Kill the worker at a random moment after its first checkpoint, when events
     derived past the checkpoint are already in the log (a restart derives them again),
     and before the end of its work (a busy machine shifts the timing, so try a few)."""
     rng = random.Random(seed)
     for attempt in range(6):
-        url = f"sqlite:///{tmp_path / f'crash-{attempt}.db'}"
+        url = stores.url()
         delay = rng.uniform(1.0, 2.0) * (1 + attempt / 3)
         checkpoint, log_end, newest_cause = kill_mid_run(url, delay)
         if 0 < checkpoint < newest_cause < log_end:
@@ -127,12 +137,15 @@ def crash_somewhere_in_the_middle(tmp_path: Path, seed: int) -> tuple[str, int, 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", range(2))
-def test_kill_nine_then_restart_reproduces_outputs(tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize(
+    ("kind", "seed"), [("sqlite", 0), ("sqlite", 1), ("postgresql", 0)], indirect=["kind"]
+)
+def test_kill_nine_then_restart_reproduces_outputs(kind: Stores, seed: int) -> None:
     """Projections (alerts and their history, latest values, history buckets) after a
     crash and restart equal an uninterrupted run's; each derived event is logged once;
-    the restored operator states end where the uninterrupted run's do."""
-    url, _checkpoint, log_end = crash_somewhere_in_the_middle(tmp_path, seed)
+    the restored operator states end where the uninterrupted run's do. On SQLite and
+    on PostgreSQL."""
+    url, _checkpoint, log_end = crash_somewhere_in_the_middle(kind, seed)
 
     clock = lambda: crash_worker.BASE_TIME + crash_worker.STEPS * 60  # noqa: E731
     platform = Platform(crash_worker.settings(url), clock=clock)

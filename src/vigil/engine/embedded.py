@@ -180,7 +180,7 @@ class EmbeddedRuntime:
         try:
             self._catch_up()
             while True:
-                item = self._queue.get()
+                item = self._next_item()
                 if isinstance(item, _Stop):
                     break
                 if isinstance(item, _Flush):
@@ -212,6 +212,25 @@ class EmbeddedRuntime:
             self.failed = err
             with self._progress:
                 self._progress.notify_all()
+
+    def _next_item(self) -> list[LogRecord] | _Stop | _Flush:
+        """The next batch or request. While idle, a write in flight is seen through
+        (a failed one retried) and changed state is checkpointed on time: neither
+        waits for more input, which may never come."""
+        while True:
+            if self._inflight is not None:
+                timeout = self.retry_seconds
+            elif self._since_checkpoint:
+                timeout = self._last_checkpoint + self.checkpoint_seconds - time.monotonic()
+            else:
+                return self._queue.get()
+            try:
+                return self._queue.get(timeout=max(0.0, timeout))
+            except queue.Empty:
+                if self._inflight is not None:
+                    self._await_inflight()
+                else:
+                    self._checkpoint()
 
     def _catch_up(self) -> None:
         after = min((runner.offset for runner in self.runners), default=0)
@@ -303,6 +322,12 @@ class EmbeddedRuntime:
             if live:
                 for sink in self.sinks:
                     sink(name, live)
+        if records is not batch:
+            # Derived records read back from the log were handled with their causes:
+            # every runner is past them, so a restart need not read them again.
+            last = batch[-1].offset
+            for runner in self.runners:
+                runner.offset = max(runner.offset, last)
         self._marks.update(marks)
         self._since_checkpoint += len(batch)
         checkpoints = self._due_checkpoints()

@@ -87,7 +87,7 @@ def unstorable(event: Event) -> str | None:
 
 
 def storable_text(text: str) -> str:
-    """``text`` with NUL characters escaped, for dead letters and replies.
+    r"""``text`` with NUL characters escaped, for dead letters and replies.
 
     >>> storable_text("gh\x00st")
     'gh\\x00st'

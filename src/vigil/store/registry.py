@@ -40,7 +40,11 @@ class RegistryRepository:
             )
             for table, items, fields in (
                 (entities, catalog.entities, ("kind", "name", "parent", "attributes")),
-                (devices, catalog.devices, ("entity", "kind", "location", "metrics", "heartbeat")),
+                (
+                    devices,
+                    catalog.devices,
+                    ("entity", "kind", "location", "metrics", "heartbeat", "removed"),
+                ),
             ):
                 rows = []
                 for item in items:
@@ -150,7 +154,12 @@ class RegistryRepository:
         return _entity(row)
 
     def devices(self, tenant: str, entity: str | None = None) -> list[Device]:
-        query = select(devices).where(devices.c.tenant == tenant).order_by(devices.c.id)
+        """The devices in service (removed ones are kept, but not listed)."""
+        query = (
+            select(devices)
+            .where(devices.c.tenant == tenant, devices.c.removed.is_(False))
+            .order_by(devices.c.id)
+        )
         if entity is not None:
             query = query.where(devices.c.entity == entity)
         with self.engine.connect() as connection:
@@ -162,6 +171,7 @@ class RegistryRepository:
         ).join(
             entities, (entities.c.tenant == devices.c.tenant) & (entities.c.id == devices.c.entity)
         )
+        query = query.where(devices.c.removed.is_(False))  # ingest knows only those in service
         with self.engine.connect() as connection:
             return [DeviceRef(*row) for row in connection.execute(query)]
 

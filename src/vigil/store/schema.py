@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -71,6 +72,7 @@ devices = Table(
     Column("location", String(64)),
     Column("metrics", JSON, nullable=False),
     Column("heartbeat", Float),
+    Column("removed", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("tenant", "id"),
     Index("ix_devices_tenant_entity", "tenant", "entity"),
     sqlite_autoincrement=True,

@@ -75,10 +75,12 @@ def create_app(
     ):
         app.include_router(router)
     from vigil.web.alert_pages import router as alert_pages_router
+    from vigil.web.pages import list_pages_router
     from vigil.web.pages import router as pages_router
 
     app.include_router(alert_pages_router)
-    app.include_router(pages_router)  # last: it ends with the domains' list pages
+    app.include_router(pages_router)
+    app.include_router(list_pages_router(item.slug for item in platform.domains.lists))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from vigil.errors import Forbidden, NotAuthenticated
+from vigil.errors import NotAuthenticated
 from vigil.platform import Platform
 from vigil.security import Permission, Principal
 
@@ -54,6 +54,10 @@ async def authenticate(
         token = cookie
     if not token:
         raise NotAuthenticated("no credentials: send 'Authorization: Bearer <token>'")
+    return await principal_for(platform, token)
+
+
+async def principal_for(platform: Platform, token: str) -> Principal:
     record = platform.tokens.cached(token)
     if record is None:
         record = await asyncio.to_thread(platform.tokens.authenticate, token)
@@ -79,38 +83,15 @@ DeadLetterReader = Annotated[Principal, Depends(requires(Permission.READ_DEAD_LE
 Administrator = Annotated[Principal, Depends(requires(Permission.MANAGE))]
 
 
-def same_origin(request: Request) -> bool:
-    """Whether a state-changing request comes from a page of this site.
-
-    Browsers send ``Origin`` with every cross-site POST (and ``Referer`` for most
-    same-site ones); a form on another site cannot make either match this host."""
-    claimed = request.headers.get("origin") or request.headers.get("referer")
-    if not claimed:
-        return False
-    own = f"{request.url.scheme}://{request.url.netloc}"
-    return claimed == own or claimed.startswith(own + "/")
-
-
-async def authenticate_page_action(request: Request, platform: PlatformDep) -> Principal:
-    """A page's form post: the sign-in cookie counts only from a page of this site."""
-    header = request.headers.get("authorization", "")
-    if header:
-        principal = await authenticate(request, platform)
-        principal.require(Permission.HANDLE_ALERTS)
-        return principal
-    token = request.cookies.get(COOKIE)
+async def authenticate_page_action(
+    platform: PlatformDep, bearer: BearerDep, cookie: CookieDep
+) -> Principal:
+    """A page's form post may be signed by the cookie: ``SecurityHeaders`` has already
+    refused it if another site's page sent it."""
+    token = bearer.credentials.strip() if bearer is not None else cookie
     if not token:
         raise NotAuthenticated("not signed in")
-    if not same_origin(request):
-        raise Forbidden("this form must be sent from a Vigil page")
-    record = platform.tokens.cached(token)
-    if record is None:
-        record = await asyncio.to_thread(platform.tokens.authenticate, token)
-    if record is None:
-        raise NotAuthenticated("unknown or revoked token")
-    principal = Principal(
-        tenant=record.tenant, role=record.role, name=record.name, token_id=record.id
-    )
+    principal = await principal_for(platform, token)
     principal.require(Permission.HANDLE_ALERTS)
     return principal
 

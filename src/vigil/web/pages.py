@@ -9,6 +9,7 @@ through ``static/app.js``. The alert queue's pages are in ``alert_pages``.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -238,14 +239,22 @@ def dead_letters(request: Request, principal: DeadLetterReader, platform: Platfo
     )
 
 
-# Last: a domain's list page, for any single-segment path no route above took.
-@router.get("/{slug}")
-def entity_list(
-    slug: str,
-    request: Request,
-    principal: Reader,
-    platform: PlatformDep,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> Response:
-    """A domain's list page (``/homes``, ``/machines``, ...)."""
-    return _entity_list(request, principal, platform, slug, page)
+def list_pages_router(slugs: Iterable[str]) -> APIRouter:
+    """A GET route per domain list page (``/homes``, ``/machines``, ...): named
+    routes, not a catch-all, so ``GET /logout`` stays 405 and unknown paths 404."""
+    lists = APIRouter(route_class=PageRoute, include_in_schema=False)
+    for slug in dict.fromkeys(slugs):
+        lists.add_api_route(f"/{slug}", _list_page(slug), methods=["GET"], name=f"list_{slug}")
+    return lists
+
+
+def _list_page(slug: str) -> Callable[..., Response]:
+    def entity_list(
+        request: Request,
+        principal: Reader,
+        platform: PlatformDep,
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    ) -> Response:
+        return _entity_list(request, principal, platform, slug, page)
+
+    return entity_list
