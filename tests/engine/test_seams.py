@@ -277,7 +277,7 @@ def test_memory_run_has_work_in_every_part(memory_run: dict[str, Any]) -> None:
     last = memory_run["last_input"]
     assert last < memory_run["log"][-1][0]  # derived events came after it
     for name, (offset, runtime_state, keys) in memory_run["states"].items():
-        assert offset == last, name
+        assert offset >= last, name  # every input processed (derived ones may be stepped past)
         assert runtime_state is not None and keys, name
 
 
