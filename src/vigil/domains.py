@@ -10,7 +10,8 @@ registers the object under the ``vigil.domains`` entry point::
 
 Core code (engine, store, transports, web) names no domain: it asks the
 registered ones. A domain depends on the narrow things it uses -- the engine's
-operator model, the events -- never on SQL or the web's internals.
+operator model, the events, and for its routes ``vigil.web.api`` -- never on SQL,
+the store or the web's internals (import-linter contracts in ``pyproject.toml``).
 """
 
 from __future__ import annotations
