@@ -11,6 +11,7 @@ from pathlib import Path
 
 from vigil.config import Settings, load_settings
 from vigil.errors import VigilError
+from vigil.security import Role
 
 DESCRIPTION = """\
 Vigil turns telemetry from connected sensors into proactive action.
@@ -197,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument(
         "--role",
         required=True,
-        choices=["administrator", "coordinator", "carer", "engineer", "analyst", "gateway"],
+        choices=[role.value for role in Role],  # the roles security defines, installer too
     )
     token.add_argument("--name", required=True, help="who or what holds it")
     return parser
