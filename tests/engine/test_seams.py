@@ -5,6 +5,8 @@ checkpoints, findings and projections (a contract test of the implementations)."
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -345,3 +347,18 @@ def test_platform_parts_are_instances_of_the_seams(sqlite: Seams) -> None:
     runtime = EmbeddedRuntime([], log_store=log, states=MemoryCheckpointStore(log))
     assert isinstance(runtime, Runtime)
     assert not isinstance(log, CheckpointStore)
+
+
+def test_the_engine_and_the_memory_seams_load_no_sql() -> None:
+    """Importing the engine, the in-memory seams and the monitoring domain loads no SQL
+    library, store, platform or web framework (import-linter checks the static graph;
+    this checks what Python actually loads)."""
+    code = (
+        "import sys, vigil.engine, vigil.testing.memory, vigil.monitoring, vigil.alerts\n"
+        "print(','.join(m for m in ('sqlalchemy', 'psycopg', 'alembic', 'fastapi', "
+        "'vigil.store', 'vigil.platform', 'vigil.web') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == ""
