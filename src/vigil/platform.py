@@ -216,6 +216,12 @@ class Platform:
         if tenants:
             self.append([Tick(tenant=t, time=now) for t in tenants], wait=wait)
 
+    def record_access(self, tenant: str, *, actor: str, action: str, target: str) -> None:
+        """An audit row (a sign-in, a read of a person's record), through the writer:
+        committed with whatever else is in flight, not in a transaction of its own that
+        would queue for SQLite's one write lock beside it."""
+        self.append([], audit=[(tenant, self.clock(), actor, action, target)])
+
     def act(self, action: ConditionAction) -> None:
         """A person's action on a condition: in the log, audited, once committed."""
         self.append(

@@ -319,3 +319,32 @@ def test_token_cache_evicts_one_entry_not_all(platform_factory: Callable[..., Pl
         assert repository.authenticate(token) is not None
     assert [repository.cached(t) is not None for t in made] == [False, True, True]
     platform.stop()
+
+
+# Item 21: no blocking database work on the event loop that runs ingest.
+
+
+def test_sign_in_pages_run_off_the_event_loop() -> None:
+    """The sign-in handlers authenticate, create tokens and audit against the
+    database: they are plain functions, which FastAPI runs on a worker thread."""
+    import inspect
+
+    from vigil.web import pages
+
+    for handler in (pages.login, pages.demo_login, pages.entity_page):
+        assert not inspect.iscoroutinefunction(handler), handler.__name__
+
+
+def test_reads_are_audited_through_the_writer(site: tuple[TestClient, Platform, Tokens]) -> None:
+    """Reading a home's record writes its audit row in the writer's commit groups (one
+    job), not in a transaction of its own beside them."""
+    client, platform, tokens = site
+    headers = {"Authorization": f"Bearer {tokens.coordinator}"}
+    entity = platform.registry.entities("north")[0].id
+    before = (platform.writer.jobs, len(platform.audit.recent("north")))
+    response = client.get(f"/api/v1/entities/{entity}", headers=headers)
+    assert response.status_code == 200
+    assert platform.writer.jobs == before[0] + 1
+    [newest, *_] = platform.audit.recent("north")
+    assert (newest.action, newest.target) == ("read_entity", entity)
+    assert len(platform.audit.recent("north")) == before[1] + 1

@@ -6,6 +6,7 @@ chooses what is sent and how many streams one token may hold open.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -82,7 +83,8 @@ async def live(
 ) -> Response:
     """One SSE event per output: ``reading`` updates and ``finding`` records."""
     if entity is not None:
-        platform.registry.entity(principal.tenant, entity)  # 404 unless it is the caller's
+        # 404 unless it is the caller's; off the event loop, which also runs ingest.
+        await asyncio.to_thread(platform.registry.entity, principal.tenant, entity)
     limit, key = _limit(request), principal.token_id
     allowed = platform.settings.web.max_streams_per_principal
     if not limit.try_open(key, allowed):
