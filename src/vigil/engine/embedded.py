@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -36,7 +37,7 @@ from vigil.store.operator_state import (
     FindingRow,
     OperatorStateRepository,
 )
-from vigil.store.projection_rows import Projection, projection_key
+from vigil.store.projection_rows import ConditionRow, Projection, projection_key
 from vigil.store.writer import GroupCommitWriter
 
 log = logging.getLogger(__name__)
@@ -299,6 +300,8 @@ class EmbeddedRuntime:
             records = batch
         new_findings: list[FindingRow] = []
         derived: list[Accepted] = []
+        published: list[tuple[str, list[Emitted]]] = []
+        alerts_changed = False
         marks: dict[str, int] = {}
         caused: dict[int, list[LogRecord]] = {}
         projections = self._projections
@@ -329,10 +332,11 @@ class EmbeddedRuntime:
                         derived.append(platform_record(event, item.received))
                         marks[name] = item.offset
                 else:
+                    if kind is ConditionRow:
+                        alerts_changed = True
                     projections[projection_key(output)] = output  # type: ignore[arg-type]
             if live:
-                for sink in self.sinks:
-                    sink(name, live)
+                published.append((name, live))
         if records is not batch:
             # Derived records read back from the log were handled with their causes:
             # every runner is past them, so a restart need not read them again.
@@ -342,9 +346,12 @@ class EmbeddedRuntime:
         self._marks.update(marks)
         self._since_checkpoint += len(batch)
         checkpoints = self._due_checkpoints()
-        if new_findings or derived or checkpoints:
-            rows = list(projections.values()) if checkpoints else []
-            if checkpoints:
+        # An alert's change is written at once, and announced live only once it is in
+        # the store: a page that reloads on the announcement must find it there.
+        publish_now = published if not alerts_changed else []
+        if new_findings or derived or checkpoints or alerts_changed:
+            rows = list(projections.values()) if checkpoints or alerts_changed else []
+            if rows:
                 projections.clear()
             self._submit(
                 CheckpointJob(
@@ -355,9 +362,16 @@ class EmbeddedRuntime:
                     marks=marks,
                     log=self.log_store,
                     on_commit=self.feed,
+                    after_commit=partial(self._publish, published) if alerts_changed else None,
                 )
             )
+        self._publish(publish_now)
         self._set_processed(batch[-1].offset)
+
+    def _publish(self, published: list[tuple[str, list[Emitted]]]) -> None:
+        for name, live in published:
+            for sink in self.sinks:
+                sink(name, live)
 
     def _due_checkpoints(self) -> list[Checkpoint]:
         """Checkpoints when it is time, else nothing.

@@ -53,8 +53,10 @@ class CheckpointJob:
         marks: Mapping[str, int] | None = None,
         log: EventLog | None = None,
         on_commit: Callable[[list[LogRecord]], None] | None = None,
+        after_commit: Callable[[], None] | None = None,
     ) -> None:
         self.checkpoints = checkpoints
+        self.after_commit = after_commit
         self.findings = new_findings
         self.projections = projections
         self.marks = dict(marks or {})
@@ -106,6 +108,8 @@ class CheckpointJob:
     def committed(self, result: list[LogRecord]) -> None:
         if self._append is not None:
             self._append.committed(result)
+        if self.after_commit is not None:
+            self.after_commit()
 
     def rolled_back(self) -> None:
         if self._append is not None:
