@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
 
 from tests.conftest import batch_json, reading, small_catalog
@@ -23,6 +24,7 @@ from vigil.events import encode_json
 from vigil.platform import Platform
 from vigil.store.event_log import DeadLetterUndecodable, Undecodable
 from vigil.store.schema import event_log
+from vigil.web.app import create_app
 
 DEVICE = "north.home-1.temperature"
 ENTITY = "north.home-1"
@@ -109,6 +111,12 @@ def test_undecodable_log_records_are_dead_lettered_and_skipped(store_settings: S
         assert letters[0].detail.startswith(f"log record {bad} cannot be decoded: ")
         assert "null" in letters[0].detail
         assert letters[1].raw == "{not json"
+        with TestClient(create_app(second, manage_platform=False)) as client:
+            health = client.get("/healthz").json()
+            assert (health["status"], health["undecodable_log_records"]) == ("ok", 2)
+            admin = second.tokens.create("north", "ops", "administrator", now=second.clock())
+            metrics = client.get("/metrics", headers={"Authorization": f"Bearer {admin}"})
+            assert "\nvigil_log_records_undecodable_total 2.0\n" in metrics.text
     finally:
         second.stop()
     third = Platform(store_settings)
