@@ -279,7 +279,7 @@ class Ingestor:
         except TimeoutError:
             self.counters.overloaded["admission_wait"] += 1
             raise Overloaded(
-                f"the operators are behind; waited {wait_limit:.0f} s", retry_after=wait_limit or 1
+                f"the operators are behind; waited {wait_limit:g} s", retry_after=wait_limit or 1
             ) from None
         try:
             await self._wait_for_operators(wait_limit)
@@ -378,7 +378,7 @@ class Ingestor:
             if deadline is not None and time.monotonic() > deadline:
                 self.counters.overloaded["operator_lag"] += 1
                 raise Overloaded(
-                    f"the operators are behind; waited {wait_limit:.0f} s", retry_after=wait_limit
+                    f"the operators are behind; waited {wait_limit:g} s", retry_after=wait_limit
                 )
             await asyncio.sleep(0.005)
 
