@@ -383,7 +383,10 @@ def serve(platform: Platform, services: Sequence[Any] = ()) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    # A longer idle keep-alive than uvicorn's 5 s, so that only a connection the server
+    # dropped (not one a slow shared machine left idle) shows as a second connection.
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_keep_alive=60)
+    server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="fuzz-uvicorn", daemon=True
     )

@@ -18,6 +18,7 @@ USED_INDIRECTLY = {
     "uvicorn": "imported by vigil.commands only when serving",
     "psycopg": "SQLAlchemy's driver for postgresql+psycopg:// URLs",
     "jinja2": "Starlette's templates",
+    "python-multipart": "FastAPI's Form() fields (the alert pages' forms)",
 }
 
 

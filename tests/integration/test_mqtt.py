@@ -119,7 +119,9 @@ async def test_device_and_gateway_events_reach_log_and_operators(broker: Broker)
     )
     await broker.until(lambda: platform.log.count("north") == before + 3, "three events")
     assert await asyncio.to_thread(platform.wait_until_processed)
-    latest = {(v.device, v.metric): v.value for v in platform.latest("north", "north.home-1")}
+    latest = {
+        (v.device, v.metric): v.value for v in platform.projections.latest("north", "north.home-1")
+    }
     assert latest[(DEVICE, "temperature")] == 22.25
     assert latest[("north.home-1.kitchen-motion", "motion")] == 1.0
     assert platform.runtime.runner("device_health").state_of("north", DEVICE) is not None
@@ -180,13 +182,13 @@ async def test_republished_message_is_a_duplicate(broker: Broker) -> None:
 
 
 async def test_reading_is_visible_within_a_second(broker: Broker) -> None:
-    """From publish to ``Platform.latest`` takes under one second."""
+    """From publish to the latest-values projection takes under one second."""
     platform = broker.platform
     start = time.monotonic()
     broker.publish(broker.device(), encode_json(reading(seq=7, value=23.75)))
 
     def arrived() -> bool:
-        return any(v.value == 23.75 for v in platform.latest("north", "north.home-1"))
+        return any(v.value == 23.75 for v in platform.projections.latest("north", "north.home-1"))
 
     await broker.until(arrived, "the reading", timeout=5)
     assert time.monotonic() - start < 1.0

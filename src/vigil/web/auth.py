@@ -91,11 +91,12 @@ def same_origin(request: Request) -> bool:
     return claimed == own or claimed.startswith(own + "/")
 
 
-async def authenticate_page_action(request: Request, platform: PlatformDep) -> Principal:
+async def authenticate_page_action(
+    request: Request, platform: PlatformDep, bearer: BearerDep
+) -> Principal:
     """A page's form post: the sign-in cookie counts only from a page of this site."""
-    header = request.headers.get("authorization", "")
-    if header:
-        principal = await authenticate(request, platform)
+    if request.headers.get("authorization"):
+        principal = await authenticate(request, platform, bearer, None)
         principal.require(Permission.HANDLE_ALERTS)
         return principal
     token = request.cookies.get(COOKIE)
