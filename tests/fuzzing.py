@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import msgspec
 import uvicorn
+from hypothesis import example
 from hypothesis import strategies as st
 
 from vigil.config import Settings
@@ -145,7 +146,10 @@ def _mutations(format: Format) -> st.SearchStrategy[Mutation]:
         m("device of another entity", device=registered, entity=st.just("north.home-9")),
         m("clock far ahead", time=far_future | st.just("2999-01-01T00:00:00Z")),
         m("clock far behind", time=far_past | st.sampled_from(["1971-01-01T00:00:00+00:00"])),
-        m("value of a wrong type", value=st.none() | st.lists(st.integers(), max_size=3)),
+        m(
+            "value of a wrong type",
+            value=st.none() | st.lists(st.integers(-(2**63), 2**63 - 1), max_size=3),
+        ),
         m("value nested deep", value=st.integers(900, 3000).map(Deep)),
         m("seq of a wrong type", seq=st.sampled_from([-1, 2**63, "7", 1.5, True, None])),
         m(
@@ -216,6 +220,29 @@ def _whole_plans(format: Format) -> st.SearchStrategy[WholePlan]:
     if format == "json":
         plans.append(w("NaN literal", st.sampled_from([b"NaN", b"Infinity", b"-Infinity"])))
     return st.one_of(plans)
+
+
+EXPLICIT: tuple[Plan, ...] = (
+    # The bodies the issue measured: 250 copies of the first stopped MQTT ingest.
+    WholePlan("garbage bytes", "json", b'{"v":1,"events":[{"type":"nope"} x]}'),
+    WholePlan("nested deep", "json", ("events", 1000)),
+    WholePlan("nested deep", "json", ("bare", 1000)),
+    WholePlan("nested deep", "json", ("unknown field", 1000)),
+    WholePlan("nested deep", "msgpack", ("events", 1000)),
+    BatchPlan("msgpack", ("good", Mutation("non-finite value", {"value": math.nan}), "good")),
+    BatchPlan("msgpack", (Mutation("non-finite time", {"time": math.nan}),)),
+    BatchPlan("json", ("good", Mutation("NUL in metric", {"metric": "temp\x00"}), "good")),
+    BatchPlan("json", (Mutation("NUL in unknown device", {"device": "gh\x00st"}),)),
+    WholePlan("body over the limit", "json", 4 * MAX_BODY),
+)
+"""Run first, before the drawn ones (Hypothesis's explicit examples)."""
+
+
+def with_explicit_plans(test: Any) -> Any:
+    """``test`` (a Hypothesis test of ``plan``) with ``EXPLICIT`` as explicit examples."""
+    for plan in reversed(EXPLICIT):
+        test = example(plan=plan)(test)
+    return test
 
 
 def plans() -> st.SearchStrategy[Plan]:

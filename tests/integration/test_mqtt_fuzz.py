@@ -27,7 +27,17 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
 from tests.conftest import small_catalog
-from tests.fuzzing import BatchPlan, Case, Plan, Sender, fuzz_settings, plans, serve
+from tests.fuzzing import (
+    EXPLICIT,
+    BatchPlan,
+    Case,
+    Plan,
+    Sender,
+    fuzz_settings,
+    plans,
+    serve,
+    with_explicit_plans,
+)
 from vigil.ingest.mqtt import MqttSubscriber
 from vigil.ingest.topics import device_topic, gateway_topic
 from vigil.platform import Platform
@@ -35,7 +45,7 @@ from vigil.store.schema import dead_letters
 
 pytestmark = pytest.mark.integration
 
-EXAMPLES = 300
+EXAMPLES = 200
 DEVICE = "north.home-2.temperature"
 
 
@@ -128,9 +138,10 @@ def check(mqtt: Mqtt, case: Case, topic: str) -> None:
 
 
 def test_fuzzed_messages_over_mqtt_are_acknowledged_and_kept(mqtt: Mqtt) -> None:
-    """300 drawn messages, each followed by a good one, on device and gateway topics:
-    every one acknowledged, every rejection dead-lettered under its topic, every good
-    event in the log; the subscriber stays connected and the runtime catches up."""
+    """200 drawn messages and the explicit ones, each followed by a good one, on device
+    and gateway topics: every one acknowledged, every rejection dead-lettered under its
+    topic, every good event in the log; the subscriber stays connected and the runtime
+    catches up."""
     examples: list[str] = []
     prefix = mqtt.prefix
 
@@ -142,6 +153,7 @@ def test_fuzzed_messages_over_mqtt_are_acknowledged_and_kept(mqtt: Mqtt) -> None
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
+    @with_explicit_plans
     @given(plan=plans())
     def one(plan: Plan) -> None:
         case = mqtt.sender.case(plan)
@@ -160,7 +172,7 @@ def test_fuzzed_messages_over_mqtt_are_acknowledged_and_kept(mqtt: Mqtt) -> None
     start = time.monotonic()
     one()
     elapsed = time.monotonic() - start
-    assert len(examples) == EXAMPLES
+    assert len(examples) == EXAMPLES + len(EXPLICIT)
     assert mqtt.subscriber.connected.is_set()
     assert mqtt.subscriber.acknowledged == mqtt.subscriber.messages == mqtt.published
     assert mqtt.platform.log.count("north") == len(mqtt.sender.accepted)
@@ -173,3 +185,23 @@ def test_fuzzed_messages_over_mqtt_are_acknowledged_and_kept(mqtt: Mqtt) -> None
         _until(lambda: client.get("/healthz").json()["processed_offset"] >= log_offset, "catch-up")
         assert client.get("/healthz").json()["status"] == "ok"
     print(f"fuzz over MQTT: {len(examples)} messages (+ as many good) in {elapsed:.1f} s")
+
+
+def test_a_burst_of_poison_messages_does_not_stop_mqtt_ingest(mqtt: Mqtt) -> None:
+    """250 copies of the 38-byte body that used to fill the receive window (issue 7,
+    item 1), published at once, then a good message: all are acknowledged, each poison
+    copy is one ``malformed`` dead letter, and the good event lands."""
+    poison = b'{"v":1,"events":[{"type":"nope"} x]}'
+    before = mqtt.platform.dead_letters.counts("north")
+    topic = gateway_topic(mqtt.prefix, "north", "poison")
+    infos = [mqtt.client.publish(topic, poison, qos=1) for _ in range(250)]
+    good = mqtt.sender.case(BatchPlan("json", ("good",)))
+    infos.append(mqtt.client.publish(gateway_topic(mqtt.prefix, "north", "good"), good.body, qos=1))
+    for info in infos:
+        info.wait_for_publish(10)
+        assert info.is_published()
+    mqtt.published += len(infos)
+    mqtt.all_acknowledged()
+    assert mqtt.dead_letters(topic) == 250
+    assert mqtt.platform.dead_letters.counts("north") == {**before, "malformed": 250}
+    _until(lambda: mqtt.platform.log.count("north") == 1, "the good event")
