@@ -181,3 +181,14 @@ def test_poison_beside_good_requests_on_concurrent_connections(http: Http) -> No
     assert [problems for problems, _, _ in results] == [[]] * len(devices)
     assert [len(connections) for _, connections, _ in results] == [1] * len(devices)
     assert http.platform.log.count("north") == sum(accepted for _, _, accepted in results)
+
+
+def test_bodies_of_megabytes_are_413_on_the_same_connection(http: Http) -> None:
+    """Bodies of 5 and 20 MiB (the default limit is 4 MiB) are refused with 413 and a
+    dead letter, and the good batch after each is served on the same connection."""
+    for size in (5 << 20, 20 << 20):
+        huge = Case("huge", b"x" * size, "json", 0, 1, frozenset({413}))
+        check(http, huge)
+        check(http, http.sender.case(BatchPlan("json", ("good",))))
+    assert len(http.connections) == 1
+    assert http.platform.dead_letters.counts("north") == {"payload_too_large": 2}
