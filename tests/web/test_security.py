@@ -263,9 +263,11 @@ def test_docs_render_in_chromium_with_no_outside_network(
 
 def test_live_streams_are_capped_per_token(live_site: tuple[str, Platform, Tokens]) -> None:
     """With ``web.max_streams_per_principal`` 2, a third stream of the same token gets 429
-    with Retry-After; another token still gets one; closing a stream frees its place."""
-    url, _, tokens = live_site
+    with Retry-After (counted on /metrics); another token still gets one; closing a
+    stream frees its place."""
+    url, platform, tokens = live_site
     coordinator = {"Authorization": f"Bearer {tokens.coordinator}"}
+    admin = platform.tokens.create("north", "prometheus", "administrator", now=platform.clock())
     with httpx.Client(base_url=url, timeout=10) as http, ExitStack() as streams:
         readers = []  # kept: a dropped line iterator closes its response
         for _ in range(2):
@@ -276,6 +278,8 @@ def test_live_streams_are_capped_per_token(live_site: tuple[str, Platform, Token
         third = http.get("/api/v1/live", headers=coordinator)
         assert third.status_code == 429
         assert third.headers["retry-after"] == "15"
+        metrics = http.get("/metrics", headers={"Authorization": f"Bearer {admin}"}).text
+        assert "\nvigil_live_streams_refused_total 1.0\n" in metrics  # shed, and seen
         carer = {"Authorization": f"Bearer {tokens.carer}"}
         with http.stream("GET", "/api/v1/live", headers=carer) as other:
             assert other.status_code == 200

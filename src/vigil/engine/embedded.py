@@ -30,7 +30,14 @@ from vigil.engine.keyed import Emitted, KeyedRunner
 from vigil.engine.operator import KeyedOperator, Output
 from vigil.errors import StoreError
 from vigil.events import DERIVED_TYPES
-from vigil.store.event_log import Accepted, EventLog, LogRecord, platform_record
+from vigil.store.event_log import (
+    Accepted,
+    DeadLetterUndecodable,
+    EventLog,
+    LogRecord,
+    Undecodable,
+    platform_record,
+)
 from vigil.store.operator_state import (
     Checkpoint,
     CheckpointJob,
@@ -38,7 +45,7 @@ from vigil.store.operator_state import (
     OperatorStateRepository,
 )
 from vigil.store.projection_rows import ConditionRow, Projection, projection_key
-from vigil.store.writer import GroupCommitWriter
+from vigil.store.writer import GroupCommitWriter, WriteJob
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +137,11 @@ class EmbeddedRuntime:
         """Per operator: input offset up to which its derived events are in the log."""
         self._projections: dict[tuple[Any, ...], Projection] = {}
         """Rows waiting for the next checkpoint, the newest per key."""
-        self._inflight: tuple[CheckpointJob, Future[Any]] | None = None
+        self._inflight: tuple[WriteJob, Future[Any]] | None = None
         self.checkpoints = 0
         self.write_failures = 0
+        self.undecodable = 0
+        """Log records skipped because they could not be decoded (each dead-lettered)."""
         self.failed: BaseException | None = None
 
     # --- wiring --------------------------------------------------------------
@@ -248,12 +257,37 @@ class EmbeddedRuntime:
         after = min((runner.offset for runner in self.runners), default=0)
         self._set_processed(after)
         while True:
-            records = self.log_store.read(after, self.catch_up_page)
-            if not records:
+            page = self.log_store.read_page(after, self.catch_up_page)
+            if page.last_offset is None:
                 break
-            self._handle(records)
-            after = records[-1].offset
+            if page.undecodable:
+                self._set_aside(page.undecodable)
+            if page.records:
+                self._handle(page.records)
+            after = page.last_offset
+            self._skip_to(after)
         self._checkpoint()
+
+    def _set_aside(self, records: list[Undecodable]) -> None:
+        """Log records no operator can read: each is dead-lettered with its offset and
+        why, counted and logged, and the operators go on past it. Stopping instead
+        would stop every tenant's alerts, on every restart, for one bad row."""
+        for record in records:
+            log.error(
+                "log record %d (tenant %r) cannot be decoded and is skipped by every "
+                "operator (kept as a dead letter): %s",
+                record.offset,
+                record.tenant,
+                record.error,
+            )
+        self.undecodable += len(records)
+        self._submit(DeadLetterUndecodable(records))
+
+    def _skip_to(self, offset: int) -> None:
+        """Every operator is past ``offset``: the rows up to it were processed or set aside."""
+        for runner in self.runners:
+            runner.skip_to(offset)
+        self._set_processed(offset)
 
     def _flush(self, request: _Flush) -> None:
         waiting = [request, *self._drain_derived()]
@@ -413,7 +447,7 @@ class EmbeddedRuntime:
 
     # --- durable, in order -----------------------------------------------------
 
-    def _submit(self, job: CheckpointJob) -> None:
+    def _submit(self, job: WriteJob) -> None:
         """Send ``job`` once the one before it is committed (or raise: see module doc)."""
         self._await_inflight()
         self._inflight = (job, self.writer.submit(job))

@@ -6,7 +6,16 @@ SQLite (WAL) embedded, PostgreSQL by URL; nothing here knows care or factories.
 from vigil.store.audit import AuditEntry, AuditRepository
 from vigil.store.database import WalCheckpointer, open_engine
 from vigil.store.dead_letters import DeadLetterRecord, DeadLetterRepository
-from vigil.store.event_log import Accepted, AppendJob, DeadLetter, EventLog, LogRecord
+from vigil.store.event_log import (
+    Accepted,
+    AppendJob,
+    DeadLetter,
+    DeadLetterUndecodable,
+    EventLog,
+    LogPage,
+    LogRecord,
+    Undecodable,
+)
 from vigil.store.operator_state import (
     Checkpoint,
     CheckpointJob,
@@ -30,17 +39,20 @@ __all__ = [
     "DeadLetter",
     "DeadLetterRecord",
     "DeadLetterRepository",
+    "DeadLetterUndecodable",
     "DeviceRef",
     "EventLog",
     "FindingRepository",
     "FindingRow",
     "GroupCommitWriter",
+    "LogPage",
     "LogRecord",
     "OperatorStateRepository",
     "ProjectionRepository",
     "RegistryRepository",
     "TokenRecord",
     "TokenRepository",
+    "Undecodable",
     "WalCheckpointer",
     "WriteJob",
     "open_engine",

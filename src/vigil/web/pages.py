@@ -127,6 +127,13 @@ def logout() -> Response:
     return response
 
 
+@router.get("/logout", include_in_schema=False)
+def logout_by_get() -> Response:
+    """405, and nothing changes: without this route the list-page route (``/{slug}``)
+    would take GET /logout and answer with a sign-in redirect."""
+    return Response(status_code=405, headers={"Allow": "POST"})
+
+
 # -- pages ------------------------------------------------------------------------------
 
 

@@ -46,9 +46,12 @@ class StreamLimit:
 
     def __init__(self) -> None:
         self.open: Counter[str] = Counter()
+        self.refused = 0
+        """Streams refused (429) since start because their token held the limit."""
 
     def try_open(self, key: str, limit: int) -> bool:
         if self.open[key] >= limit:
+            self.refused += 1
             return False
         self.open[key] += 1
         return True
@@ -60,10 +63,7 @@ class StreamLimit:
 
 
 def _limit(request: Request) -> StreamLimit:
-    state = request.app.state
-    if not hasattr(state, "live_streams"):
-        state.live_streams = StreamLimit()
-    return state.live_streams  # type: ignore[no-any-return]
+    return request.app.state.live_streams  # type: ignore[no-any-return]
 
 
 @router.get(
