@@ -325,6 +325,19 @@ def test_token_cache_evicts_one_entry_not_all(platform_factory: Callable[..., Pl
     platform.stop()
 
 
+def test_token_cache_forgets_after_its_time(platform_factory: Callable[..., Platform]) -> None:
+    """A cached token is asked of the store again once ``cache_seconds`` have passed,
+    so a revocation by another process takes effect within that time."""
+    platform = platform_factory()
+    repository = TokenRepository(platform.engine, cache_seconds=0.2)
+    token = platform.tokens.create("north", "t", "carer", now=0.0)
+    assert repository.authenticate(token) is not None
+    assert repository.cached(token) is not None
+    time.sleep(0.3)
+    assert repository.cached(token) is None
+    platform.stop()
+
+
 # Item 21: no blocking database work on the event loop that runs ingest.
 
 
