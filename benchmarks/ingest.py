@@ -732,6 +732,7 @@ def pages_run(args: argparse.Namespace) -> dict:
             size = min(chunk, args.page_readings - filled)
             asyncio.run(http_throughput(server, size, 1000, lanes=args.connections))
             filled += size
+            print(f"  filled {filled:,} of {args.page_readings:,} readings", flush=True)
         return asyncio.run(pages_under_load(server, parse_pages(args.pages), args))
     finally:
         server.stop()

@@ -107,10 +107,17 @@ class Health:
     """Offset the operators have processed up to."""
     writer_commits: int
     """Transactions of the group-commit writer so far."""
+    undecodable_log_records: int = 0
+    """Log records the operators set aside since start (each a dead letter)."""
 
     @property
     def ok(self) -> bool:
         return self.failure is None
+
+    @property
+    def lag(self) -> int:
+        """Events in the log the operators have yet to process."""
+        return max(0, self.log_offset - self.processed_offset)
 
 
 class Ticker:
@@ -241,6 +248,12 @@ class Platform:
         if tenants:
             self.append([Tick(tenant=t, time=now) for t in tenants], wait=wait)
 
+    def record_access(self, tenant: str, *, actor: str, action: str, target: str) -> None:
+        """An audit row (a sign-in, a read of a person's record), through the writer:
+        committed with whatever else is in flight, not in a transaction of its own that
+        would queue for SQLite's one write lock beside it."""
+        self.append([], audit=[(tenant, self.clock(), actor, action, target)])
+
     def act(self, action: ConditionAction) -> None:
         """A person's action on a condition: in the log, audited, once committed."""
         self.append(
@@ -315,6 +328,7 @@ class Platform:
             log_offset=self.appender.next_offset - 1,
             processed_offset=0 if runtime is None else runtime.processed_offset,
             writer_commits=self.writer.commits,
+            undecodable_log_records=0 if runtime is None else runtime.undecodable,
         )
 
     def prune_history(self) -> int:

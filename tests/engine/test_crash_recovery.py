@@ -158,7 +158,8 @@ def test_kill_nine_then_restart_reproduces_outputs(kind: Stores, seed: int) -> N
     platform = Platform(crash_worker.settings(url), clock=clock)
     try:
         expected_tables, expected_states, expected_origins = reference(platform)
-        assert len(expected_tables["conditions"]) >= 10  # the chain has work to do
+        # The chain has work to do (how much depends on when the kill landed).
+        assert len(expected_tables["conditions"]) >= 3
         stored = _rows(platform.engine)
         for table in TABLES:
             assert stored[table.name] == expected_tables[table.name], table.name

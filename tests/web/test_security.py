@@ -263,9 +263,11 @@ def test_docs_render_in_chromium_with_no_outside_network(
 
 def test_live_streams_are_capped_per_token(live_site: tuple[str, Platform, Tokens]) -> None:
     """With ``web.max_streams_per_principal`` 2, a third stream of the same token gets 429
-    with Retry-After; another token still gets one; closing a stream frees its place."""
-    url, _, tokens = live_site
+    with Retry-After (counted on /metrics); another token still gets one; closing a
+    stream frees its place."""
+    url, platform, tokens = live_site
     coordinator = {"Authorization": f"Bearer {tokens.coordinator}"}
+    admin = platform.tokens.create("north", "prometheus", "administrator", now=platform.clock())
     with httpx.Client(base_url=url, timeout=10) as http, ExitStack() as streams:
         readers = []  # kept: a dropped line iterator closes its response
         for _ in range(2):
@@ -276,6 +278,8 @@ def test_live_streams_are_capped_per_token(live_site: tuple[str, Platform, Token
         third = http.get("/api/v1/live", headers=coordinator)
         assert third.status_code == 429
         assert third.headers["retry-after"] == "15"
+        metrics = http.get("/metrics", headers={"Authorization": f"Bearer {admin}"}).text
+        assert "\nvigil_live_streams_refused_total 1.0\n" in metrics  # shed, and seen
         carer = {"Authorization": f"Bearer {tokens.carer}"}
         with http.stream("GET", "/api/v1/live", headers=carer) as other:
             assert other.status_code == 200
@@ -319,3 +323,45 @@ def test_token_cache_evicts_one_entry_not_all(platform_factory: Callable[..., Pl
         assert repository.authenticate(token) is not None
     assert [repository.cached(t) is not None for t in made] == [False, True, True]
     platform.stop()
+
+
+def test_token_cache_forgets_after_its_time(platform_factory: Callable[..., Platform]) -> None:
+    """A cached token is asked of the store again once ``cache_seconds`` have passed,
+    so a revocation by another process takes effect within that time."""
+    platform = platform_factory()
+    repository = TokenRepository(platform.engine, cache_seconds=0.2)
+    token = platform.tokens.create("north", "t", "carer", now=0.0)
+    assert repository.authenticate(token) is not None
+    assert repository.cached(token) is not None
+    time.sleep(0.3)
+    assert repository.cached(token) is None
+    platform.stop()
+
+
+# Item 21: no blocking database work on the event loop that runs ingest.
+
+
+def test_sign_in_pages_run_off_the_event_loop() -> None:
+    """The sign-in handlers authenticate, create tokens and audit against the
+    database: they are plain functions, which FastAPI runs on a worker thread."""
+    import inspect
+
+    from vigil.web import pages
+
+    for handler in (pages.login, pages.demo_login, pages.entity_page):
+        assert not inspect.iscoroutinefunction(handler), handler.__name__
+
+
+def test_reads_are_audited_through_the_writer(site: tuple[TestClient, Platform, Tokens]) -> None:
+    """Reading a home's record writes its audit row in the writer's commit groups (one
+    job), not in a transaction of its own beside them."""
+    client, platform, tokens = site
+    headers = {"Authorization": f"Bearer {tokens.coordinator}"}
+    entity = platform.registry.entities("north")[0].id
+    before = (platform.writer.jobs, len(platform.audit.recent("north")))
+    response = client.get(f"/api/v1/entities/{entity}", headers=headers)
+    assert response.status_code == 200
+    assert platform.writer.jobs == before[0] + 1
+    [newest, *_] = platform.audit.recent("north")
+    assert (newest.action, newest.target) == ("read_entity", entity)
+    assert len(platform.audit.recent("north")) == before[1] + 1

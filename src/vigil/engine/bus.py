@@ -35,6 +35,7 @@ class Subscription:
             self.queue.put_nowait((operator, output))
         except asyncio.QueueFull:
             self.dropped += 1
+            self.bus.dropped += 1
 
     async def get(self) -> tuple[str, Output]:
         return await self.queue.get()
@@ -48,6 +49,8 @@ class LiveBus:
         self._subscriptions: dict[int, Subscription] = {}
         self._ids = itertools.count()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.dropped = 0
+        """Updates not delivered, since start, because a subscriber was too slow."""
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop

@@ -21,15 +21,29 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future
+from functools import partial
 from typing import Any
 
 import msgspec
 
 from vigil.engine.keyed import Emitted, KeyedRunner
 from vigil.engine.operator import KeyedOperator, Output
-from vigil.engine.projection_rows import Projection, projection_key
-from vigil.engine.records import Accepted, Checkpoint, FindingRow, LogRecord, platform_record
-from vigil.engine.seams import CheckpointBatch, CheckpointStore, LogSource, OutputSink
+from vigil.engine.projection_rows import ConditionRow, Projection, projection_key
+from vigil.engine.records import (
+    Accepted,
+    Checkpoint,
+    FindingRow,
+    LogRecord,
+    Undecodable,
+    platform_record,
+)
+from vigil.engine.seams import (
+    AfterCommit,
+    CheckpointBatch,
+    CheckpointStore,
+    LogSource,
+    OutputSink,
+)
 from vigil.errors import StoreError
 from vigil.events import DERIVED_TYPES
 
@@ -118,9 +132,11 @@ class EmbeddedRuntime:
         """Per operator: input offset up to which its derived events are in the log."""
         self._projections: dict[tuple[Any, ...], Projection] = {}
         """Rows waiting for the next checkpoint, the newest per key."""
-        self._inflight: tuple[CheckpointBatch, Future[Any]] | None = None
+        self._inflight: tuple[CheckpointBatch, AfterCommit, Future[Any]] | None = None
         self.checkpoints = 0
         self.write_failures = 0
+        self.undecodable = 0
+        """Log records skipped because they could not be decoded (each dead-lettered)."""
         self.failed: BaseException | None = None
 
     # --- wiring --------------------------------------------------------------
@@ -236,12 +252,37 @@ class EmbeddedRuntime:
         after = min((runner.offset for runner in self.runners), default=0)
         self._set_processed(after)
         while True:
-            records = self.log_store.read(after, self.catch_up_page)
-            if not records:
+            page = self.log_store.read_page(after, self.catch_up_page)
+            if page.last_offset is None:
                 break
-            self._handle(records)
-            after = records[-1].offset
+            if page.undecodable:
+                self._set_aside(page.undecodable)
+            if page.records:
+                self._handle(page.records)
+            after = page.last_offset
+            self._skip_to(after)
         self._checkpoint()
+
+    def _set_aside(self, records: list[Undecodable]) -> None:
+        """Log records no operator can read: each is dead-lettered with its offset and
+        why, counted and logged, and the operators go on past it. Stopping instead
+        would stop every tenant's alerts, on every restart, for one bad row."""
+        for record in records:
+            log.error(
+                "log record %d (tenant %r) cannot be decoded and is skipped by every "
+                "operator (kept as a dead letter): %s",
+                record.offset,
+                record.tenant,
+                record.error,
+            )
+        self.undecodable += len(records)
+        self._submit(CheckpointBatch(undecodable=records))
+
+    def _skip_to(self, offset: int) -> None:
+        """Every operator is past ``offset``: the rows up to it were processed or set aside."""
+        for runner in self.runners:
+            runner.skip_to(offset)
+        self._set_processed(offset)
 
     def _flush(self, request: _Flush) -> None:
         waiting = [request, *self._drain_derived()]
@@ -288,6 +329,8 @@ class EmbeddedRuntime:
             records = batch
         new_findings: list[FindingRow] = []
         derived: list[Accepted] = []
+        published: list[tuple[str, list[Emitted]]] = []
+        alerts_changed = False
         marks: dict[str, int] = {}
         caused: dict[int, list[LogRecord]] = {}
         projections = self._projections
@@ -318,10 +361,11 @@ class EmbeddedRuntime:
                         derived.append(platform_record(event, item.received))
                         marks[name] = item.offset
                 else:
+                    if kind is ConditionRow:
+                        alerts_changed = True
                     projections[projection_key(output)] = output  # type: ignore[arg-type]
             if live:
-                for sink in self.sinks:
-                    sink(name, live)
+                published.append((name, live))
         if records is not batch:
             # Derived records read back from the log were handled with their causes:
             # every runner is past them, so a restart need not read them again.
@@ -331,9 +375,12 @@ class EmbeddedRuntime:
         self._marks.update(marks)
         self._since_checkpoint += len(batch)
         checkpoints = self._due_checkpoints()
-        if new_findings or derived or checkpoints:
-            rows = list(projections.values()) if checkpoints else []
-            if checkpoints:
+        # An alert's change is written at once, and announced live only once it is in
+        # the store: a page that reloads on the announcement must find it there.
+        publish_now = published if not alerts_changed else []
+        if new_findings or derived or checkpoints or alerts_changed:
+            rows = list(projections.values()) if checkpoints or alerts_changed else []
+            if rows:
                 projections.clear()
             self._submit(
                 CheckpointBatch(
@@ -342,9 +389,16 @@ class EmbeddedRuntime:
                     projections=rows,
                     derived=derived,
                     marks=marks,
-                )
+                ),
+                partial(self._publish, published) if alerts_changed else None,
             )
+        self._publish(publish_now)
         self._set_processed(batch[-1].offset)
+
+    def _publish(self, published: list[tuple[str, list[Emitted]]]) -> None:
+        for name, live in published:
+            for sink in self.sinks:
+                sink(name, live)
 
     def _due_checkpoints(self) -> list[Checkpoint]:
         """Checkpoints when it is time, else nothing.
@@ -386,15 +440,17 @@ class EmbeddedRuntime:
 
     # --- durable, in order -----------------------------------------------------
 
-    def _submit(self, batch: CheckpointBatch) -> None:
-        """Send ``batch`` once the one before it is committed (or raise: see module doc)."""
+    def _submit(self, batch: CheckpointBatch, after_commit: AfterCommit = None) -> None:
+        """Send ``batch`` once the one before it is committed (or raise: see module doc);
+        ``after_commit`` runs once it is."""
         self._await_inflight()
-        self._inflight = (batch, self.states.commit(batch, on_commit=self.feed))
+        future = self.states.commit(batch, on_commit=self.feed, after_commit=after_commit)
+        self._inflight = (batch, after_commit, future)
 
     def _await_inflight(self) -> None:
         if self._inflight is None:
             return
-        batch, future = self._inflight
+        batch, after_commit, future = self._inflight
         for attempt in range(self.write_retries + 1):
             try:
                 future.result()
@@ -409,4 +465,4 @@ class EmbeddedRuntime:
                 delay = self.retry_seconds * 2**attempt
                 log.warning("writing operator outputs failed (%s); again in %.1f s", err, delay)
                 time.sleep(delay)
-                future = self.states.commit(batch, on_commit=self.feed)
+                future = self.states.commit(batch, on_commit=self.feed, after_commit=after_commit)

@@ -132,6 +132,12 @@ class KeyedRunner:
                     self._fire(tenant, time, record, index, emitted)
         return emitted
 
+    def skip_to(self, offset: int) -> None:
+        """Count the log up to ``offset`` as processed, records or not (a record no
+        one can decode is set aside by the runtime, never given to the operator)."""
+        if offset > self.offset:
+            self.offset = offset
+
     def _schedule(self, tenant: str, key: str, entry: KeyState) -> None:
         wakeup = entry.wakeup = self.operator.next_wakeup(entry.state)
         if wakeup is not None and (entry.queued is None or wakeup < entry.queued):

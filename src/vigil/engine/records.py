@@ -40,6 +40,25 @@ def platform_record(event: PlatformEvent, received: float) -> Accepted:
     return Accepted(event, received)
 
 
+class Undecodable(msgspec.Struct, frozen=True):
+    """A row of the log whose body is not an event this version can read."""
+
+    offset: int
+    received: float
+    tenant: str
+    body: bytes
+    error: str
+
+
+class LogPage(msgspec.Struct, frozen=True):
+    """What a log source's ``read_page`` found after an offset, in offset order."""
+
+    records: list[LogRecord]
+    undecodable: list[Undecodable]
+    last_offset: int | None
+    """The largest offset read, decodable or not; None when there was nothing."""
+
+
 class Checkpoint(msgspec.Struct, frozen=True):
     operator: str
     offset: int

@@ -21,10 +21,20 @@ from typing import Protocol, runtime_checkable
 
 from vigil.engine.keyed import Emitted
 from vigil.engine.projection_rows import Projection
-from vigil.engine.records import Accepted, Checkpoint, FindingRow, LogRecord
+from vigil.engine.records import (
+    Accepted,
+    Checkpoint,
+    FindingRow,
+    LogPage,
+    LogRecord,
+    Undecodable,
+)
 
 CommitHook = Callable[[list[LogRecord]], None]
 """Called with the records an append made durable, once they are (in commit order)."""
+
+AfterCommit = Callable[[], None] | None
+"""Run once a checkpoint batch is durable (announce live what it made visible)."""
 
 OutputSink = Callable[[str, list[Emitted]], None]
 """Receives (operator name, live outputs) after each batch: live pages, latency probes."""
@@ -41,7 +51,13 @@ class LogSource(Protocol):
     """The log, read in offset order: how a runtime catches up after a (re)start."""
 
     def read(self, after_offset: int, limit: int = 10_000) -> list[LogRecord]:
-        """Up to ``limit`` records with offset greater than ``after_offset``, in order."""
+        """Up to ``limit`` records with offset greater than ``after_offset``, in order
+        (rows that cannot be decoded left out)."""
+        ...
+
+    def read_page(self, after_offset: int, limit: int = 10_000) -> LogPage:
+        """Up to ``limit`` rows after ``after_offset``: the records, and the rows that
+        cannot be decoded, which a runtime sets aside instead of failing on for ever."""
         ...
 
 
@@ -80,6 +96,8 @@ class CheckpointBatch:
     """Events operators derived, appended to the log in the same write."""
     marks: Mapping[str, int] = field(default_factory=dict)
     """Per operator: the input offset up to which its derived events are now logged."""
+    undecodable: Sequence[Undecodable] = ()
+    """Log rows no operator can read, kept as dead letters (once per offset)."""
 
 
 @runtime_checkable
@@ -96,10 +114,14 @@ class CheckpointStore(Protocol):
         ...
 
     def commit(
-        self, batch: CheckpointBatch, *, on_commit: CommitHook | None = None
+        self,
+        batch: CheckpointBatch,
+        *,
+        on_commit: CommitHook | None = None,
+        after_commit: AfterCommit = None,
     ) -> Future[list[LogRecord]]:
         """Write ``batch`` atomically; the future holds the derived events' records,
-        which ``on_commit`` also receives once durable."""
+        which ``on_commit`` also receives once durable; then ``after_commit`` runs."""
         ...
 
 

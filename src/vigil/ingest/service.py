@@ -70,7 +70,10 @@ class IngestCounters:
         self.rejected: Counter[tuple[str, str]] = Counter()
         self.accepted_by_tenant: Counter[str] = Counter()
         self.dead_letters_removed = 0
-        self.overloaded = 0
+        self.overloaded: Counter[str] = Counter()
+        """Requests shed with 503 and nothing stored, by cause: ``in_flight`` (all
+        ``max_in_flight_requests`` taken), ``admission_wait`` (queued for admission too
+        long), ``operator_lag`` (the operators stayed too far behind)."""
         self.gaps: dict[tuple[str, str], list[int]] = {}
         """Per (tenant, device): [gaps seen, sequence numbers skipped]. A device's
         ``seq`` goes up by one per event, so a jump means events that never arrived
@@ -132,7 +135,7 @@ class Ingestor:
         before the caller has read or decoded anything."""
         limit = self.settings.max_in_flight_requests
         if self.in_flight >= limit:
-            self.counters.overloaded += 1
+            self.counters.overloaded["in_flight"] += 1
             raise Overloaded(f"{limit} requests are in flight; send again shortly")
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
@@ -274,9 +277,9 @@ class Ingestor:
             async with asyncio.timeout(wait_limit):
                 await self._admission.acquire()
         except TimeoutError:
-            self.counters.overloaded += 1
+            self.counters.overloaded["admission_wait"] += 1
             raise Overloaded(
-                f"the operators are behind; waited {wait_limit:.0f} s", retry_after=wait_limit or 1
+                f"the operators are behind; waited {wait_limit:g} s", retry_after=wait_limit or 1
             ) from None
         try:
             await self._wait_for_operators(wait_limit)
@@ -373,9 +376,9 @@ class Ingestor:
         deadline = None if wait_limit is None else time.monotonic() + wait_limit
         while self.operator_lag() > self.settings.max_operator_lag:
             if deadline is not None and time.monotonic() > deadline:
-                self.counters.overloaded += 1
+                self.counters.overloaded["operator_lag"] += 1
                 raise Overloaded(
-                    f"the operators are behind; waited {wait_limit:.0f} s", retry_after=wait_limit
+                    f"the operators are behind; waited {wait_limit:g} s", retry_after=wait_limit
                 )
             await asyncio.sleep(0.005)
 

@@ -9,6 +9,7 @@ import msgspec
 
 from vigil.events import Alarm, Event, Reading
 from vigil.ingest.directory import DeviceDirectory, SequenceTracker
+from vigil.store.event_log import UNDECODABLE
 from vigil.store.registry import DeviceRef
 
 
@@ -32,6 +33,9 @@ class Reason(StrEnum):
     """The database refused a message that passed validation (MQTT: kept, then acknowledged)."""
     INTERNAL_ERROR = "internal_error"
     """A bug in Vigil; the message is kept as a dead letter so that it is not lost silently."""
+    UNDECODABLE_LOG_RECORD = UNDECODABLE
+    """Not from a sender: a record in the log that the operators cannot decode, set
+    aside (transport ``log``, source ``event_log:{offset}``) so that they go on."""
 
 
 class Rejection(msgspec.Struct, frozen=True, kw_only=True):

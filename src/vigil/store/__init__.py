@@ -7,7 +7,16 @@ from vigil.store.appender import SqlLogAppender
 from vigil.store.audit import AuditEntry, AuditRepository
 from vigil.store.database import WalCheckpointer, open_engine
 from vigil.store.dead_letters import DeadLetterRecord, DeadLetterRepository
-from vigil.store.event_log import Accepted, AppendJob, DeadLetter, EventLog, LogRecord
+from vigil.store.event_log import (
+    Accepted,
+    AppendJob,
+    DeadLetter,
+    DeadLetterUndecodable,
+    EventLog,
+    LogPage,
+    LogRecord,
+    Undecodable,
+)
 from vigil.store.operator_state import (
     Checkpoint,
     CheckpointJob,
@@ -32,11 +41,13 @@ __all__ = [
     "DeadLetter",
     "DeadLetterRecord",
     "DeadLetterRepository",
+    "DeadLetterUndecodable",
     "DeviceRef",
     "EventLog",
     "FindingRepository",
     "FindingRow",
     "GroupCommitWriter",
+    "LogPage",
     "LogRecord",
     "OperatorStateRepository",
     "ProjectionRepository",
@@ -45,6 +56,7 @@ __all__ = [
     "SqlLogAppender",
     "TokenRecord",
     "TokenRepository",
+    "Undecodable",
     "WalCheckpointer",
     "WriteJob",
     "open_engine",

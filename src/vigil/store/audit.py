@@ -23,14 +23,6 @@ class AuditRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def record(self, tenant: str, *, actor: str, action: str, target: str, now: float) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(
-                audit_log.insert().values(
-                    tenant=tenant, time=now, actor=actor, action=action, target=target
-                )
-            )
-
     def recent(self, tenant: str, *, limit: int = 200) -> list[AuditEntry]:
         query = (
             select(audit_log.c.time, audit_log.c.actor, audit_log.c.action, audit_log.c.target)

@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import BigInteger, Connection, Engine, Float, Integer, func, select
 
-from vigil.engine.records import Accepted, LogRecord, platform_record
+from vigil.engine.records import Accepted, LogPage, LogRecord, Undecodable, platform_record
 from vigil.events import (
     EVENT_TYPES,
     Alarm,
@@ -23,15 +23,25 @@ from vigil.store.schema import dead_letters, device_sequences, devices, event_lo
 from vigil.store.upsert import upsert_rows
 
 __all__ = [
+    "LOG_TRANSPORT",
+    "SEQUENCES_MARK",
+    "UNDECODABLE",
     "Accepted",
     "AppendJob",
     "DeadLetter",
+    "DeadLetterUndecodable",
     "EventLog",
+    "LogPage",
     "LogRecord",
+    "Undecodable",
     "platform_record",
 ]
 
 SEQUENCES_MARK = "sequences"
+UNDECODABLE = "undecodable_log_record"
+"""The dead-letter reason of a log record the runtime could not decode."""
+LOG_TRANSPORT = "log"
+"""The dead-letter transport of such a record; its source is ``event_log:{offset}``."""
 
 
 class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
@@ -177,6 +187,56 @@ class AppendJob:
             self.log.release(self._first_offset)
 
 
+class DeadLetterUndecodable:
+    """A ``WriteJob``: a dead letter for each undecodable log record, once per offset
+    (a restart before the next checkpoint meets the same records again)."""
+
+    def __init__(self, records: Sequence[Undecodable], *, max_raw_bytes: int = 16_384) -> None:
+        self.records = records
+        self.max_raw_bytes = max_raw_bytes
+
+    def write(self, connection: Connection) -> int:
+        sources = {f"event_log:{record.offset}": record for record in self.records}
+        kept = set(
+            connection.execute(
+                select(dead_letters.c.source).where(
+                    dead_letters.c.transport == LOG_TRANSPORT,
+                    dead_letters.c.source.in_(list(sources)),
+                )
+            ).scalars()
+        )
+        rows = [
+            {
+                "tenant": _storable(record.tenant),
+                "received": record.received,
+                "transport": LOG_TRANSPORT,
+                "source": source,
+                "reason": UNDECODABLE,
+                "detail": _storable(
+                    f"log record {record.offset} cannot be decoded: {record.error}; "
+                    "the operators skipped it"
+                ),
+                "device": None,
+                "raw": record.body[: self.max_raw_bytes],
+            }
+            for source, record in sources.items()
+            if source not in kept
+        ]
+        if rows:
+            connection.execute(dead_letters.insert(), rows)
+        return len(rows)
+
+    def committed(self, result: int) -> None:
+        pass
+
+    def rolled_back(self) -> None:
+        pass
+
+
+def _storable(text: str) -> str:
+    return text.replace("\x00", "\\x00")
+
+
 class EventLog:
     """Owns offsets and the per-device sequence marks.
 
@@ -313,15 +373,34 @@ class EventLog:
         return [(t, d, s) for (t, d), s in saved.items()]
 
     def read(self, after_offset: int, limit: int = 10_000) -> list[LogRecord]:
-        """Records with offset greater than ``after_offset``, in order."""
+        """Records with offset greater than ``after_offset``, in order (undecodable
+        rows left out: ``read_page`` reports them)."""
+        return self.read_page(after_offset, limit).records
+
+    def read_page(self, after_offset: int, limit: int = 10_000) -> LogPage:
+        """Up to ``limit`` rows after ``after_offset``: the records, and the rows whose
+        body cannot be decoded (written by a bug, an older version, or a hand), so that
+        a reader can set those aside and go on instead of failing on them for ever."""
         with self.engine.connect() as connection:
             rows = connection.execute(
-                select(event_log.c.offset, event_log.c.received, event_log.c.body)
+                select(
+                    event_log.c.offset, event_log.c.received, event_log.c.tenant, event_log.c.body
+                )
                 .where(event_log.c.offset > after_offset)
                 .order_by(event_log.c.offset)
                 .limit(limit)
             ).all()
-        return [LogRecord(o, r, decode_log_event_json(b)) for o, r, b in rows]
+        records: list[LogRecord] = []
+        undecodable: list[Undecodable] = []
+        decode = decode_log_event_json
+        for offset, received, tenant, body in rows:
+            try:
+                records.append(LogRecord(offset, received, decode(body)))
+            except (msgspec.DecodeError, RecursionError, TypeError) as err:
+                raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else body
+                error = "nested too deeply" if isinstance(err, RecursionError) else str(err)
+                undecodable.append(Undecodable(offset, received, tenant, bytes(raw or b""), error))
+        return LogPage(records, undecodable, rows[-1][0] if rows else None)
 
     def count(self, tenant: str) -> int:
         """Events from the tenant's devices in the log (the platform's own not counted)."""

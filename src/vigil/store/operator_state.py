@@ -9,9 +9,9 @@ import msgspec
 from sqlalchemy import Connection, Engine, func, select
 
 from vigil.engine.projection_rows import Projection
-from vigil.engine.records import Accepted, Checkpoint, FindingRow, LogRecord
-from vigil.engine.seams import CheckpointBatch, CommitHook
-from vigil.store.event_log import AppendJob, EventLog
+from vigil.engine.records import Accepted, Checkpoint, FindingRow, LogRecord, Undecodable
+from vigil.engine.seams import AfterCommit, CheckpointBatch, CommitHook
+from vigil.store.event_log import AppendJob, DeadLetterUndecodable, EventLog
 from vigil.store.projections import write_projections
 from vigil.store.schema import derived_marks, findings, operator_checkpoints, operator_state
 from vigil.store.upsert import upsert, upsert_rows
@@ -30,7 +30,8 @@ __all__ = [
 class CheckpointJob:
     """What one pass of the runtime produced, in one transaction of the writer: derived
     events appended to the log (with the marks that keep a replay from appending them
-    again), findings, projection rows, and, when it is time, checkpoints.
+    again), findings, projection rows, dead letters for log rows no operator can read,
+    and, when it is time, checkpoints.
 
     Every part is an upsert or guarded by its mark, so the same job can be written
     again after a failure with the same result."""
@@ -45,8 +46,12 @@ class CheckpointJob:
         marks: Mapping[str, int] | None = None,
         log: EventLog | None = None,
         on_commit: Callable[[list[LogRecord]], None] | None = None,
+        after_commit: Callable[[], None] | None = None,
+        undecodable: Sequence[Undecodable] = (),
     ) -> None:
         self.checkpoints = checkpoints
+        self._dead = DeadLetterUndecodable(undecodable) if undecodable else None
+        self.after_commit = after_commit
         self.findings = new_findings
         self.projections = projections
         self.marks = dict(marks or {})
@@ -56,6 +61,8 @@ class CheckpointJob:
 
     def write(self, connection: Connection) -> list[LogRecord]:
         records = self._append.write(connection) if self._append is not None else []
+        if self._dead is not None:
+            self._dead.write(connection)
         if self.marks:
             upsert_rows(
                 connection,
@@ -98,6 +105,8 @@ class CheckpointJob:
     def committed(self, result: list[LogRecord]) -> None:
         if self._append is not None:
             self._append.committed(result)
+        if self.after_commit is not None:
+            self.after_commit()
 
     def rolled_back(self) -> None:
         if self._append is not None:
@@ -144,7 +153,11 @@ class SqlCheckpointStore(OperatorStateRepository):
         self.writer = writer
 
     def commit(
-        self, batch: CheckpointBatch, *, on_commit: CommitHook | None = None
+        self,
+        batch: CheckpointBatch,
+        *,
+        on_commit: CommitHook | None = None,
+        after_commit: AfterCommit = None,
     ) -> Future[list[LogRecord]]:
         return self.writer.submit(
             CheckpointJob(
@@ -155,6 +168,8 @@ class SqlCheckpointStore(OperatorStateRepository):
                 marks=batch.marks,
                 log=self.log,
                 on_commit=on_commit,
+                after_commit=after_commit,
+                undecodable=batch.undecodable,
             )
         )
 

@@ -34,8 +34,8 @@ from concurrent.futures import Future
 from typing import Any
 
 from vigil.engine.projection_rows import Projection, projection_key
-from vigil.engine.records import Accepted, FindingRow, LogRecord
-from vigil.engine.seams import AuditRow, CheckpointBatch, CommitHook, KeyStates
+from vigil.engine.records import Accepted, FindingRow, LogPage, LogRecord, Undecodable
+from vigil.engine.seams import AfterCommit, AuditRow, CheckpointBatch, CommitHook, KeyStates
 from vigil.errors import StoreError
 
 __all__ = ["MemoryCheckpointStore", "MemoryLog"]
@@ -93,6 +93,11 @@ class MemoryLog:
             start = bisect.bisect_right(self._offsets, after_offset)
             return self.records[start : start + limit]
 
+    def read_page(self, after_offset: int, limit: int = 10_000) -> LogPage:
+        """Everything in memory decodes: a page is the records and their last offset."""
+        records = self.read(after_offset, limit)
+        return LogPage(records, [], records[-1].offset if records else None)
+
 
 class MemoryCheckpointStore:
     """A ``CheckpointStore`` in dictionaries, appending derived events to ``log``.
@@ -109,6 +114,8 @@ class MemoryCheckpointStore:
         self.marks: dict[str, int] = {}
         self.findings: dict[str, FindingRow] = {}
         self.projections: dict[tuple[Any, ...], Projection] = {}
+        self.dead_letters: dict[int, Undecodable] = {}
+        """Log rows set aside as undecodable, by offset (kept once, as in SQL)."""
         self.commits = 0
         self.fail_next = 0
         self._lock = threading.Lock()
@@ -126,7 +133,11 @@ class MemoryCheckpointStore:
             return dict(self.marks)
 
     def commit(
-        self, batch: CheckpointBatch, *, on_commit: CommitHook | None = None
+        self,
+        batch: CheckpointBatch,
+        *,
+        on_commit: CommitHook | None = None,
+        after_commit: AfterCommit = None,
     ) -> Future[list[LogRecord]]:
         with self._lock:
             if self.fail_next > 0:
@@ -134,6 +145,8 @@ class MemoryCheckpointStore:
                 return _failed(StoreError("memory store: injected write failure"))
             self.commits += 1
             self.marks.update(batch.marks)
+            for row in batch.undecodable:
+                self.dead_letters.setdefault(row.offset, row)
             for finding in batch.findings:
                 self.findings.setdefault(finding.id, finding)
             for row in batch.projections:
@@ -142,6 +155,7 @@ class MemoryCheckpointStore:
                 keys = self.states.setdefault(checkpoint.operator, {})
                 keys.update({(t, k): s for t, k, s in checkpoint.keys})
                 self.offsets[checkpoint.operator] = (checkpoint.offset, checkpoint.runtime_state)
-        if not batch.derived:
-            return _done([])
-        return self.log.append(batch.derived, on_commit=on_commit)
+        future = self.log.append(batch.derived, on_commit=on_commit) if batch.derived else _done([])
+        if after_commit is not None:
+            after_commit()
+        return future

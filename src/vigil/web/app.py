@@ -60,7 +60,8 @@ def create_app(
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.platform = platform
-    app.state.metrics = system.Metrics(platform)
+    app.state.live_streams = live.StreamLimit()
+    app.state.metrics = system.Metrics(platform, app.state.live_streams)
     app.add_middleware(system.RequestTimer, metrics=app.state.metrics)
     app.add_middleware(SecurityHeaders)  # outermost: also on errors and refusals
     install_error_handlers(app)

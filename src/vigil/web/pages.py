@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any
-from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from vigil.errors import NotFound
@@ -58,11 +57,6 @@ def _signed_in(request: Request, token: str, target: str = "/") -> RedirectRespo
     return response
 
 
-async def _form(request: Request) -> dict[str, str]:
-    body = (await request.body()).decode("utf-8", errors="replace")
-    return {key: values[0] for key, values in parse_qs(body).items()}
-
-
 def _login_page(
     request: Request, platform: Platform, *, error: str | None = None, target: str = "/"
 ) -> Response:
@@ -86,11 +80,17 @@ def login_form(
     return _login_page(request, platform, target=_safe_next(target))
 
 
+# Plain ``def``: FastAPI runs them on a worker thread, so their database work never
+# holds up the event loop that also runs ingest.
 @router.post("/login")
-async def login(request: Request, platform: PlatformDep) -> Response:
-    form = await _form(request)
-    token = form.get("token", "").strip()
-    target = _safe_next(form.get("next"))
+def login(
+    request: Request,
+    platform: PlatformDep,
+    token: Annotated[str, Form(max_length=200)] = "",
+    target: Annotated[str | None, Form(alias="next", max_length=2000)] = None,
+) -> Response:
+    token = token.strip()
+    target = _safe_next(target)
     record = platform.tokens.authenticate(token) if token else None
     if record is None:
         return _login_page(request, platform, error="That token is not valid.", target=target)
@@ -101,19 +101,23 @@ async def login(request: Request, platform: PlatformDep) -> Response:
 
 
 @router.post("/login/demo")
-async def demo_login(request: Request, platform: PlatformDep) -> Response:
+def demo_login(
+    request: Request,
+    platform: PlatformDep,
+    tenant_id: Annotated[str, Form(alias="tenant", max_length=128)] = "",
+    target: Annotated[str | None, Form(alias="next", max_length=2000)] = None,
+) -> Response:
     if not platform.settings.web.demo_login:
         raise NotFound("demo sign-in is not enabled")
-    form = await _form(request)
-    tenant = platform.registry.tenant(form.get("tenant", ""))
+    tenant = platform.registry.tenant(tenant_id)
     role = platform.domains.demo_role(tenant.kind)
     if role is None:
         raise NotFound(f"no demo user for tenant {tenant.id!r}")
     now = platform.clock()
     token = platform.tokens.create(tenant.id, f"demo-{role}", role, now=now)
     token_id = token.split("_", 2)[1]  # the text is vgl_<id>_<secret>
-    platform.audit.record(tenant.id, actor=token_id, action="demo_login", target=str(role), now=now)
-    return _signed_in(request, token, form.get("next", "/"))
+    platform.record_access(tenant.id, actor=token_id, action="demo_login", target=str(role))
+    return _signed_in(request, token, _safe_next(target))
 
 
 @router.post("/logout")  # POST only: a link or an <img> must not sign anyone out
@@ -121,6 +125,13 @@ def logout() -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
+
+
+@router.get("/logout", include_in_schema=False)
+def logout_by_get() -> Response:
+    """405, and nothing changes: without this route the list-page route (``/{slug}``)
+    would take GET /logout and answer with a sign-in redirect."""
+    return Response(status_code=405, headers={"Allow": "POST"})
 
 
 # -- pages ------------------------------------------------------------------------------
@@ -190,13 +201,7 @@ def entity_page(
 ) -> Response:
     tenant = principal.tenant
     entity = platform.registry.entity(tenant, entity_id)  # NotFound for another tenant's id
-    platform.audit.record(
-        tenant,
-        actor=principal.token_id,
-        action="read_entity",
-        target=entity_id,
-        now=platform.clock(),
-    )
+    platform.record_access(tenant, actor=principal.token_id, action="read_entity", target=entity_id)
     devices = platform.registry.devices(tenant, entity_id)
     latest = {(v.device, v.metric): v for v in platform.projections.latest(tenant, entity_id)}
     slots = list(latest)

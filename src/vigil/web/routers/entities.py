@@ -26,12 +26,8 @@ def list_entities(
 @router.get("/{entity_id}", summary="One entity, its devices and latest readings")
 def get_entity(entity_id: str, principal: Reader, platform: PlatformDep) -> Response:
     entity = platform.registry.entity(principal.tenant, entity_id)
-    platform.audit.record(
-        principal.tenant,
-        actor=principal.token_id,
-        action="read_entity",
-        target=entity_id,
-        now=platform.clock(),
+    platform.record_access(
+        principal.tenant, actor=principal.token_id, action="read_entity", target=entity_id
     )
     body: dict[str, Any] = {
         "entity": entity,

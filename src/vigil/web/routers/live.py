@@ -6,6 +6,7 @@ chooses what is sent and how many streams one token may hold open.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -45,9 +46,12 @@ class StreamLimit:
 
     def __init__(self) -> None:
         self.open: Counter[str] = Counter()
+        self.refused = 0
+        """Streams refused (429) since start because their token held the limit."""
 
     def try_open(self, key: str, limit: int) -> bool:
         if self.open[key] >= limit:
+            self.refused += 1
             return False
         self.open[key] += 1
         return True
@@ -59,10 +63,7 @@ class StreamLimit:
 
 
 def _limit(request: Request) -> StreamLimit:
-    state = request.app.state
-    if not hasattr(state, "live_streams"):
-        state.live_streams = StreamLimit()
-    return state.live_streams  # type: ignore[no-any-return]
+    return request.app.state.live_streams  # type: ignore[no-any-return]
 
 
 @router.get(
@@ -82,7 +83,8 @@ async def live(
 ) -> Response:
     """One SSE event per output: ``reading`` updates and ``finding`` records."""
     if entity is not None:
-        platform.registry.entity(principal.tenant, entity)  # 404 unless it is the caller's
+        # 404 unless it is the caller's; off the event loop, which also runs ingest.
+        await asyncio.to_thread(platform.registry.entity, principal.tenant, entity)
     limit, key = _limit(request), principal.token_id
     allowed = platform.settings.web.max_streams_per_principal
     if not limit.try_open(key, allowed):
