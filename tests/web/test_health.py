@@ -42,6 +42,8 @@ def test_healthz_reports_offsets_from_health(site: tuple[TestClient, Platform]) 
         "status": "ok",
         "log_offset": health.log_offset,
         "processed_offset": health.log_offset,
+        "lag": 0,
+        "undecodable_log_records": 0,
         "detail": None,
     }
 
