@@ -5,8 +5,10 @@ keeps the open bucket (count, min, max, sum) and writes it to the
 ``history_buckets`` projection once it closes -- when a reading falls in a later
 bucket, or when the tenant's clock passes the bucket's end plus ``grace``
 seconds. Only closed buckets are written, so the cost is one row per series per
-bucket, however many readings it holds. A reading for a bucket already written
-is counted as late and left out.
+bucket, however many readings it holds. A reading goes into the finest bucket
+only; each coarser bucket is made of the finer ones folded into it as they
+close. A reading for a finest bucket already written is counted as late and
+left out.
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ class Downsampler(KeyedOperator[HistoryState]):
         return None
 
     def process(self, state: HistoryState, event: LogEvent) -> tuple[HistoryState, list[Emission]]:
+        # Only the finest bucket sees each reading; a coarser one is the sum of the
+        # finer buckets folded into it as they close. That keeps the cost of a reading
+        # one bucket update, not one per resolution.
         assert type(event) is Reading
         value = event.value
         assert type(value) is float
@@ -90,35 +95,56 @@ class Downsampler(KeyedOperator[HistoryState]):
             series = state.series[slot] = Series(
                 event.device, event.metric, [None] * count, [0.0] * count
             )
+        resolution = self.resolutions[0]
+        start = time - time % resolution
+        bucket = series.open[0]
+        if bucket is not None and start == bucket.start:  # the common case
+            bucket.count += 1
+            bucket.sum += value
+            if value < bucket.min:
+                bucket.min = value
+            elif value > bucket.max:
+                bucket.max = value
+            return state, []
+        if time < series.floor[0] or (bucket is not None and start < bucket.start):
+            state.late += 1  # its finest bucket is already written
+            return state, []
         closed: list[Emission] = []
-        late = False
-        for index, resolution in enumerate(self.resolutions):
-            if time < series.floor[index]:
-                late = True
-                continue
-            start = time - time % resolution
-            bucket = series.open[index]
-            if bucket is not None and start > bucket.start:
-                closed.append(self._row(state, series, index, bucket))
-                series.floor[index] = bucket.start + resolution
-                bucket = None
-            if bucket is None:
-                series.open[index] = Bucket(start, 1, value, value, value)
-                end = start + resolution + self.grace
-                if state.wake is None or end < state.wake:
-                    state.wake = end
-            elif start < bucket.start:
-                late = True  # before the open bucket: its own bucket is gone
-            else:
-                bucket.count += 1
-                bucket.sum += value
-                if value < bucket.min:
-                    bucket.min = value
-                elif value > bucket.max:
-                    bucket.max = value
-        if late:
-            state.late += 1
+        if bucket is not None:
+            self._close(state, series, 0, closed)
+        series.open[0] = Bucket(start, 1, value, value, value)
+        self._wake_for(state, start + resolution)
         return state, closed
+
+    def _close(self, state: HistoryState, series: Series, index: int, out: list[Emission]) -> None:
+        """Write the open bucket at ``index`` and fold it into the next coarser one."""
+        bucket = series.open[index]
+        assert bucket is not None
+        out.append(self._row(state, series, index, bucket))
+        series.open[index] = None
+        series.floor[index] = bucket.start + self.resolutions[index]
+        coarser = index + 1
+        if coarser == len(self.resolutions):
+            return
+        resolution = self.resolutions[coarser]
+        start = bucket.start - bucket.start % resolution
+        target = series.open[coarser]
+        if target is not None and start > target.start:
+            self._close(state, series, coarser, out)
+            target = None
+        if target is None:
+            series.open[coarser] = Bucket(start, bucket.count, bucket.min, bucket.max, bucket.sum)
+            self._wake_for(state, start + resolution)
+        else:
+            target.count += bucket.count
+            target.sum += bucket.sum
+            target.min = min(target.min, bucket.min)
+            target.max = max(target.max, bucket.max)
+
+    def _wake_for(self, state: HistoryState, end: float) -> None:
+        wake = end + self.grace
+        if state.wake is None or wake < state.wake:
+            state.wake = wake
 
     def _row(
         self, state: HistoryState, series: Series, index: int, bucket: Bucket
@@ -141,18 +167,15 @@ class Downsampler(KeyedOperator[HistoryState]):
 
     def on_time(self, state: HistoryState, now: float) -> tuple[HistoryState, list[Emission]]:
         closed: list[Emission] = []
-        wake: float | None = None
+        for series in state.series.values():
+            for index, resolution in enumerate(self.resolutions):  # finest first: it folds
+                bucket = series.open[index]
+                if bucket is not None and bucket.start + resolution + self.grace <= now:
+                    self._close(state, series, index, closed)
+        state.wake = None
         for series in state.series.values():
             for index, resolution in enumerate(self.resolutions):
                 bucket = series.open[index]
-                if bucket is None:
-                    continue
-                end = bucket.start + resolution
-                if end + self.grace <= now:
-                    closed.append(self._row(state, series, index, bucket))
-                    series.open[index] = None
-                    series.floor[index] = end
-                elif wake is None or end + self.grace < wake:
-                    wake = end + self.grace
-        state.wake = wake
+                if bucket is not None:
+                    self._wake_for(state, bucket.start + resolution)
         return state, closed
