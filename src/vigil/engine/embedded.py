@@ -237,7 +237,7 @@ class EmbeddedRuntime:
             if self._inflight is not None:
                 timeout = self.retry_seconds
             elif self._since_checkpoint:
-                timeout = self._last_checkpoint + self.checkpoint_seconds - time.monotonic()
+                timeout = self._checkpoint_due_at() - time.monotonic()
             else:
                 return self._queue.get()
             try:
@@ -245,8 +245,22 @@ class EmbeddedRuntime:
             except queue.Empty:
                 if self._inflight is not None:
                     self._await_inflight()
-                else:
-                    self._checkpoint()
+                elif checkpoints := self._due_checkpoints():
+                    rows = list(self._projections.values())
+                    self._projections.clear()
+                    self._submit(CheckpointBatch(checkpoints=checkpoints, projections=rows))
+
+    def _checkpoint_due_at(self) -> float:
+        """When ``_due_checkpoints`` will next give checkpoints if no input comes: the
+        same rule, so a moment without input never forces an early checkpoint of many
+        keys (that made the cost per event grow with the number of keys)."""
+        dirty = sum(len(runner.dirty) for runner in self.runners)
+        wait = (
+            self.checkpoint_seconds
+            if dirty <= self.dirty_keys_free
+            else self.checkpoint_max_seconds
+        )
+        return self._last_checkpoint + wait
 
     def _catch_up(self) -> None:
         after = min((runner.offset for runner in self.runners), default=0)
