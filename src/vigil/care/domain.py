@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from vigil.care.monitor import CONDITION_KINDS, CareMonitor
+from vigil.config import Settings
 from vigil.domains import Domain, EntityList
+from vigil.engine.operator import KeyedOperator
+
+
+def operators(settings: Settings) -> list[KeyedOperator[Any]]:
+    return [CareMonitor()]
+
 
 domain = Domain(
     name="care",
     description="Technology-Enabled Care for councils and their NHS partners.",
     tenant_kinds=("council", "icb"),
     entity_kinds={"home": "a person's home, with its TEC sensors"},
+    operators=operators,
     lists=(EntityList(slug="homes", title="Homes", kinds=("home",), tenant_kinds=("council",)),),
+    condition_kinds=CONDITION_KINDS,
     demo_roles={"council": "coordinator"},
 )
