@@ -125,7 +125,8 @@ def learn(
         updated = np.where(mask, current + rate * (seen - current), current)
         quantised = np.clip(np.rint(updated * _SCALE), 0, _SCALE).astype("<u2")
         bins[f"{day_type}:{channel}"] = quantised.tobytes()
-    return Routine(days={**routine.days, day_type: days + 1}, bins=bins)
+    whole = len(observed) >= BINS // 2  # a part-day teaches its hours but is not a day learned
+    return Routine(days={**routine.days, day_type: days + whole}, bins=bins)
 
 
 def days_learned(routine: Routine) -> int:
