@@ -153,6 +153,10 @@ class Home:
         """``name`` sends nothing, not even its heartbeat, from ``start`` to ``end``."""
         self.quiet.append((f"{HOME}.{name}", start, end))
 
+    def _silenced(self, event: LogEvent) -> bool:
+        device = getattr(event, "device", None)
+        return any(device == d and a <= event.timestamp < b for d, a, b in self.quiet)
+
     def _heartbeats(self, until: float) -> list[LogEvent]:
         """Every device's status every half hour, as real ones send, except when offline."""
         names = [f"motion-{room}" for room in ROOMS]

@@ -50,7 +50,7 @@ def test_not_up_raises_updates_and_closes() -> None:
     home.morning(day, up=11.0)
     run = home.run(at(day, 12.0))
     signals = run.of("not_up")
-    assert [s.change for s in signals][0] == "open"
+    assert signals[0].change == "open"
     assert signals[-1].change == "close"
     opened = signals[0]
     assert opened.severity == "warning"
@@ -64,3 +64,145 @@ def test_not_up_raises_updates_and_closes() -> None:
     assert any(s.change == "update" and s.severity == "critical" for s in signals)
     assert signals[-1].message == "Up at 11:00 (usually up by 07:30, 3 h 30 min later than usual)."
     assert {s.key for s in signals} == {opened.key}
+
+
+def test_bathroom_fall_raises_critical_and_closes_on_movement() -> None:
+    """Seen in the bathroom at 10:30, then nothing anywhere: a possible fall after 45 min."""
+    home = routine_home(3)
+    day = MONDAY + timedelta(days=3)
+    home.morning(day)
+    home.daytime(day, 7.9, 10.4)
+    home.motion("bathroom", at(day, 10.5), 2, every=1)
+    home.motion("hall", at(day, 12.5))
+    run = home.run(at(day, 13.0))
+    signals = run.of("prolonged_inactivity")
+    assert [s.change for s in signals] == ["open", "update", "close"]
+    opened = signals[0]
+    assert (local_clock(opened.time), opened.severity) == ("11:17", "critical")
+    assert opened.message.startswith(
+        "Possible fall: in the bathroom since 10:30 and no movement anywhere for 45 min"
+    )
+    assert signals[1].message.startswith(
+        "Possible fall: in the bathroom since 10:30 and no movement anywhere for 1 h 45 min"
+    )
+    assert signals[-1].message.startswith("Movement again (in the hall) at 12:30")
+
+
+def test_help_alarm_is_immediate_and_goes_to_responders() -> None:
+    home = routine_home(1)
+    day = MONDAY + timedelta(days=1)
+    home.morning(day)
+    home.alarm(at(day, 9.0))
+    home.alarm(at(day, 9.05))
+    run = home.run(at(day, 10.0))
+    signals = run.of("help_alarm")
+    assert [(s.change, s.severity, s.route) for s in signals] == [
+        ("open", "critical", "responder"),
+        ("update", "critical", "responder"),
+    ]
+    assert local_clock(signals[0].time) == "09:00"
+    assert signals[0].message.startswith("Help button pressed at 09:00: call the resident now.")
+    assert "again at 09:03 (first at 09:00)" in signals[1].message
+
+
+def test_night_exit_raises_and_closes_when_back() -> None:
+    """The front door at 02:00 with no movement at home since: critical after 30 min."""
+    home = routine_home(3)
+    night = MONDAY + timedelta(days=2)
+    home.bed(False, at(night, 25.95))
+    home.motion("hall", at(night, 25.98))
+    home.door(at(night, 26.0))
+    home.motion("hall", at(night, 26.9))
+    run = home.run(at(night, 27.5))
+    signals = run.of("night_exit")
+    assert [s.change for s in signals] == ["open", "close"]
+    assert (local_clock(signals[0].time), signals[0].severity) == ("02:30", "critical")
+    assert signals[0].message == (
+        "Front door opened at 02:00 and no movement at home since; now 02:30. "
+        "The door is not usually used at night."
+    )
+    assert signals[1].message == "Back home: movement (in the hall) at 02:54, out 54 min."
+
+
+def test_visitor_leaving_late_is_not_a_night_exit() -> None:
+    """A visitor leaves at 23:30; the resident moves about afterwards: no alert."""
+    home = routine_home(2)
+    day = MONDAY + timedelta(days=2)
+    home.morning(day)
+    home.daytime(day, 7.9, 23.4)
+    home.door(at(day, 23.5))
+    home.motion("hall", at(day, 23.51))
+    home.motion("lounge", at(day, 23.6), 10)
+    home.evening(day, 23.9)
+    run = home.run(at(day, 27.0))
+    assert run.of("night_exit") == []
+    assert run.signals == []
+
+
+def test_missed_meals_raise_and_close_at_the_end_of_the_day() -> None:
+    """A week of meals, then a day with no kitchen use: flagged by early afternoon."""
+    home = routine_home(7)
+    day = MONDAY + timedelta(days=7)
+    home.bed(False, at(day, 7.2))
+    home.motion("bedroom", at(day, 7.22), 3)
+    home.door(at(day, 7.5))  # up: out to fetch the paper
+    home.motion("hall", at(day, 7.52))
+    home.daytime(day, 7.6, 22.2, kitchen=False)
+    home.evening(day)
+    run = home.run(at(day, 28.5))
+    signals = run.of("missed_meals")
+    assert signals[0].change == "open"
+    assert signals[-1].change == "close"
+    assert signals[0].message.startswith("Kitchen used in 0 quarter-hours today by ")
+    assert "(no kitchen activity at all today)" in signals[0].message
+    assert signals[-1].message == "Day ended: kitchen used in 0 quarter-hours."
+    assert local_clock(signals[-1].time) == "04:00"
+
+
+def test_night_bathroom_visits_rising_over_nights() -> None:
+    """One visit a night for a week, then five: flagged after the second such night,
+    updated on the third, closed after a normal night."""
+    home = Home(start=at(MONDAY, 0.0) - 3600)
+    for day in days(MONDAY, 7):
+        home.normal_day(day)
+    for day in days(MONDAY + timedelta(days=7), 3):
+        home.normal_day(day, visits=(24.0, 25.0, 26.0, 27.0, 28.5))
+    home.normal_day(MONDAY + timedelta(days=10))
+    home.morning(MONDAY + timedelta(days=11))
+    run = home.run(at(MONDAY + timedelta(days=11), 9.0))
+    signals = run.of("night_bathroom")
+    assert [s.change for s in signals] == ["open", "update", "close"]
+    assert str(signals[0].time) and local_clock(signals[0].time) == "07:30"
+    assert signals[0].message.startswith(
+        "Night-time bathroom visits: 5, 5 on the last 2 nights (latest first); usually about 1"
+    )
+    assert signals[-1].message.startswith("Night-time bathroom visits back to 1 last night")
+    # A day's record holds the night that ended that morning.
+    assert [d["night_bathroom"] for d in run.days[-4:]] == [1, 5, 5, 5]
+    assert run.state.today.record.night_bathroom == 1
+
+
+def test_cold_home_raises_escalates_and_closes_after_a_warm_day() -> None:
+    home = routine_home(4)
+    day = MONDAY + timedelta(days=1)
+    for quarter in range(4 * 24 * 4):
+        t = at(MONDAY, 0.0) + quarter * 900
+        hour = (t - at(day, 0.0)) / 3600
+        value = 19.0
+        if 10.0 <= hour < 16.0:
+            value = 14.5
+        if 13.0 <= hour < 14.0:
+            value = 9.5
+        home.temperature(value, t)
+    run = home.run(at(MONDAY + timedelta(days=4), 3.0))
+    signals = run.of("cold_home")
+    assert [(s.change, s.severity) for s in signals] == [
+        ("open", "warning"),
+        ("update", "critical"),
+        ("close", "warning"),
+    ]
+    assert local_clock(signals[0].time) == "12:00"
+    assert signals[0].message.startswith("Cold home: in the lounge 14.5 °C at 12:00, below 16 °C")
+    assert signals[1].message.startswith("Cold home: in the lounge 9.5 °C at 13:00")
+    # Closed a full day after the last cold reading (15:45, still the latest until 16:00).
+    assert at(day, 15.75) + 86400 <= signals[-1].time <= at(day, 16.0) + 86400
