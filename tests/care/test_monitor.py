@@ -206,3 +206,116 @@ def test_cold_home_raises_escalates_and_closes_after_a_warm_day() -> None:
     assert signals[1].message.startswith("Cold home: in the lounge 9.5 °C at 13:00")
     # Closed a full day after the last cold reading (15:45, still the latest until 16:00).
     assert at(day, 15.75) + 86400 <= signals[-1].time <= at(day, 16.0) + 86400
+
+
+def test_resident_away_pauses_alerts_but_not_the_help_button() -> None:
+    """Marked away until Friday 12:00 (in hospital): an open alert closes, saying so;
+    no "not up" while away, though nothing moves; the pendant still alerts; days away
+    teach the routine nothing; alerts resume after the return."""
+    home = routine_home(3)
+    wednesday = MONDAY + timedelta(days=2)
+    home.night(wednesday, [])  # routine_home's Wednesday night already has its visit
+    home.morning(wednesday + timedelta(days=1), up=7.5)  # Thursday: up, then taken in
+    home.motion("bathroom", at(wednesday + timedelta(days=1), 9.0), 2, every=1)
+    friday_noon = at(MONDAY + timedelta(days=4), 12.0)
+    home.configure(at(wednesday + timedelta(days=1), 10.0), away_until=friday_noon)
+    home.alarm(at(MONDAY + timedelta(days=4), 8.0))  # a pendant pressed while away
+    home.configure(friday_noon + 600)  # back: away cleared
+    friday = MONDAY + timedelta(days=4)
+    home.door(friday_noon + 900)
+    home.daytime(friday, 12.3, 22.2)
+    home.evening(friday)
+    saturday = MONDAY + timedelta(days=5)
+    home.night(saturday - timedelta(days=1), [])
+    run = home.run(at(saturday, 11.0))
+    inactivity = run.of("prolonged_inactivity")
+    assert [s.change for s in inactivity] == ["open", "close"]
+    assert inactivity[1].message == "Resident marked away until Fri 06 Nov 12:00: alerts paused."
+    assert [s.change for s in run.of("help_alarm")] == ["open"]
+    not_up = run.of("not_up")
+    assert not_up[0].change == "open"  # only on Saturday, after the return
+    assert all(s.time > friday_noon and s.change != "close" for s in not_up)
+    away_days = [d for d in run.days if d["away"]]
+    assert [d["day"] for d in away_days] == ["2026-11-05", "2026-11-06"]
+    assert run.days[-1]["days_learned"] == 3
+
+
+def test_summer_time_changes_keep_the_local_routine() -> None:
+    """Up at 07:30 by the wall clock before and after the clocks go forward (29 March 2026)
+    and back (25 October 2026): the routine is learned in local time, so no alert, and
+    "not up" falls due at the local deadline on the day after the change."""
+    for change in (date(2026, 3, 29), date(2026, 10, 25)):
+        first = change - timedelta(days=6)
+        home = Home(start=at(first, 0.0) - 3600)
+        for day in days(first, 8):
+            home.normal_day(day)
+        run = home.run(at(first + timedelta(days=8), 3.0))
+        assert run.signals == [], change
+        ups = [round(d["up"], 2) for d in run.days[1:]]
+        assert ups == [7.5] * 7, change
+        # The day after the change, a morning with nothing: due at 08:15 local time.
+        late = first + timedelta(days=8)
+        home.night(late - timedelta(days=1), [])
+        home.morning(late, up=10.0)
+        run = home.run(at(late, 11.0))
+        opened = run.of("not_up")[0]
+        assert local_clock(opened.time) == "08:15", change
+        assert opened.message.startswith("Usually up by 07:30;"), change
+
+
+def test_bathroom_sensor_offline_overnight_is_not_a_quiet_night() -> None:
+    """A night with five visits, then a night the bathroom sensor was offline: that night's
+    count is unknown, not zero, and one high night alone raises nothing."""
+    home = Home(start=at(MONDAY, 0.0) - 3600)
+    for day in days(MONDAY, 7):
+        home.normal_day(day, visits=(27.0,) if day != MONDAY + timedelta(days=6) else (24.0,))
+    night1 = MONDAY + timedelta(days=7)
+    home.normal_day(night1, visits=(24.0, 25.0, 26.0, 27.0, 28.5))
+    night2 = night1 + timedelta(days=1)
+    home.normal_day(night2, visits=(24.0, 25.0, 26.0, 27.0, 28.5))
+    home.offline("motion-bathroom", at(night2, 23.0), at(night2, 31.0))
+    home.morning(night2 + timedelta(days=1))
+    run = home.run(at(night2 + timedelta(days=1), 9.0))
+    assert run.of("night_bathroom") == []
+    assert run.days[-1]["night_bathroom"] == 5
+    assert run.state.today.record.night_bathroom is None
+
+
+def test_no_not_up_alert_when_the_living_room_sensors_are_offline() -> None:
+    """Kitchen and lounge sensors silent since 23:00 (a dead gateway): no data is not "no
+    movement", so the care team gets no "not up" (device health tells the installer)."""
+    home = routine_home(7)
+    day = MONDAY + timedelta(days=7)
+    for name in ("motion-kitchen", "motion-lounge", "door-fridge", "plug-kettle", "door-front"):
+        home.offline(name, at(day, -1.0), at(day, 12.0))
+    home.night(day - timedelta(days=1), [])
+    run = home.run(at(day, 11.5))
+    assert run.of("not_up") == []
+
+
+def test_new_resident_starts_from_population_defaults() -> None:
+    """Watching starts on the resident's first evening; next morning nothing moves: the
+    population's deadline (up by 08:30, plus an hour) applies, and the message says the
+    routine is still being learned."""
+    first = MONDAY
+    home = Home(start=at(first, 18.0))
+    home.daytime(first, 18.0, 22.0)
+    home.evening(first)
+    second = first + timedelta(days=1)
+    home.morning(second, up=10.5)
+    run = home.run(at(second, 11.0))
+    signals = run.of("not_up")
+    assert [s.change for s in signals] == ["open", "close"]
+    assert local_clock(signals[0].time) == "09:30"
+    assert signals[0].message == (
+        "Usually up by 08:30; no movement since 22:30 yesterday (in the bedroom); "
+        "now 09:30. (still learning: 0 of 14 days)"
+    )
+
+
+def test_first_morning_watched_from_midday_raises_nothing() -> None:
+    """A home first watched from 11:00 cannot know whether the resident got up: no alert."""
+    home = Home(start=at(MONDAY, 11.0))
+    home.motion("lounge", at(MONDAY, 11.5), 60)
+    run = home.run(at(MONDAY, 20.0))
+    assert run.of("not_up") == []

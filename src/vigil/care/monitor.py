@@ -644,7 +644,9 @@ class CareMonitor(KeyedOperator[CareState]):
         today = state.today
         assert today is not None
         today.up_at = time
-        today.record.up = round(care_hour(time, tz), 3)
+        day = date.fromisoformat(today.record.day)
+        if today.observed_from <= at_hour(day, self.earliest_up, tz):
+            today.record.up = round(care_hour(time, tz), 3)  # else watching began after it
         night_from = state.night_since
         if night_from and time - night_from >= 4 * _HOUR:
             visits = [
