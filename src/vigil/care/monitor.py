@@ -894,8 +894,8 @@ class CareMonitor(KeyedOperator[CareState]):
             return
         out = now - state.out_since
         left_at_night = self._in_night(hour_of(state.out_since, tz))
-        if not self._in_night(hour_of(now, tz)):
-            return
+        if not self._in_night(hour_of(now, tz)) and "night_exit" not in state.open:
+            return  # out in the day: only the night makes it a concern
         if left_at_night and out < self.night_exit_minutes * _MIN:
             return
         nights = [r for r in state.history[-28:] if not r.away]
