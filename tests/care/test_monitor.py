@@ -295,21 +295,21 @@ def test_no_not_up_alert_when_the_living_room_sensors_are_offline() -> None:
 
 def test_new_resident_starts_from_population_defaults() -> None:
     """Watching starts on the resident's first evening; next morning nothing moves: the
-    population's deadline (up by 08:30, plus an hour) applies, and the message says the
+    population's deadline (up by 08:30, plus two hours) applies, and the message says the
     routine is still being learned."""
     first = MONDAY
     home = Home(start=at(first, 18.0))
     home.daytime(first, 18.0, 22.0)
     home.evening(first)
     second = first + timedelta(days=1)
-    home.morning(second, up=10.5)
-    run = home.run(at(second, 11.0))
+    home.morning(second, up=11.5)
+    run = home.run(at(second, 12.0))
     signals = run.of("not_up")
     assert [s.change for s in signals] == ["open", "close"]
-    assert local_clock(signals[0].time) == "09:30"
+    assert local_clock(signals[0].time) == "10:30"
     assert signals[0].message == (
         "Usually up by 08:30; no movement since 22:30 yesterday (in the bedroom); "
-        "now 09:30. (still learning: 0 of 14 days)"
+        "now 10:30. (still learning: 0 of 14 days)"
     )
 
 
@@ -319,3 +319,25 @@ def test_first_morning_watched_from_midday_raises_nothing() -> None:
     home.motion("lounge", at(MONDAY, 11.5), 60)
     run = home.run(at(MONDAY, 20.0))
     assert run.of("not_up") == []
+
+
+def test_a_day_of_little_kitchen_use_like_earlier_ones_is_not_an_alert() -> None:
+    """Every third day the resident has breakfast at home and eats out: once such days
+    are among their own recent days, another raises nothing; the first one did."""
+    home = Home(start=at(MONDAY, 0.0) - 3600)
+    for i, day in enumerate(days(MONDAY, 10)):
+        home.normal_day(day, kitchen=i % 3 != 2)
+    run = home.run(at(MONDAY + timedelta(days=10), 3.0))
+    opened = [s for s in run.of("missed_meals") if s.change == "open"]
+    kitchen = {d["day"]: d["kitchen_bins"] for d in run.days}
+    assert [kitchen[str(MONDAY + timedelta(days=i))] for i in (2, 5, 8)] == [2, 2, 2]
+    opened_days = sorted({local_day(s.time) for s in opened})
+    assert opened_days == [str(MONDAY + timedelta(days=2))]
+
+
+def local_day(time: float) -> str:
+    from datetime import datetime
+
+    from tests.care.helpers import LONDON
+
+    return str(datetime.fromtimestamp(time, LONDON).date())

@@ -75,6 +75,7 @@ CONDITION_KINDS: dict[str, str] = {
     "cold_home": "Indoor temperature low enough to risk health (hypothermia).",
 }
 
+_PASSAGE = frozenset({"hall", "lounge"})
 _HOUR = 3600.0
 _MIN = 60.0
 _DEVICE_EVENTS = (Reading, DeviceStatus, Alarm)
@@ -100,6 +101,8 @@ class DayRecord(msgspec.Struct, kw_only=True, gc=False):
     night_bathroom: int | None = None
     """Bathroom visits in the night that ended this morning (None: not known)."""
     kitchen_bins: int = 0
+    kitchen_by: list[int] = []
+    """Kitchen quarter-hours before each of 11:00 ... 21:00."""
     active_bins: int = 0
     events: int = 0
     moves: int = 0
@@ -233,7 +236,8 @@ class CareMonitor(KeyedOperator[CareState]):
         prior_days: float = 3.0,
         memory_days: float = 21.0,
         default_up_by: float = 8.5,
-        default_up_margin_minutes: float = 60.0,
+        default_up_margin_minutes: float = 120.0,
+        learning_up_margin_minutes: float = 90.0,
         earliest_up: float = 5.0,
         bathroom_minutes: float = 45.0,
         inactive_hours: float = 3.0,
@@ -241,9 +245,10 @@ class CareMonitor(KeyedOperator[CareState]):
         night_end: float = 6.0,
         night_exit_minutes: float = 30.0,
         exit_grace_minutes: float = 10.0,
-        kitchen_ratio: float = 0.25,
-        kitchen_min_expected: float = 3.0,
+        kitchen_ratio: float = 0.3,
+        kitchen_min_expected: float = 4.0,
         kitchen_from: float = 11.0,
+        kitchen_until: float = 21.0,
         rising_nights: int = 2,
         rising_min_extra: int = 2,
         cold_below: float = 16.0,
@@ -260,6 +265,7 @@ class CareMonitor(KeyedOperator[CareState]):
         self.memory_days = memory_days
         self.default_up_by = default_up_by
         self.default_up_margin_minutes = default_up_margin_minutes
+        self.learning_up_margin_minutes = learning_up_margin_minutes
         self.earliest_up = earliest_up
         self.bathroom_minutes = bathroom_minutes
         self.inactive_hours = inactive_hours
@@ -270,6 +276,7 @@ class CareMonitor(KeyedOperator[CareState]):
         self.kitchen_ratio = kitchen_ratio
         self.kitchen_min_expected = kitchen_min_expected
         self.kitchen_from = kitchen_from
+        self.kitchen_until = kitchen_until
         self.rising_nights = rising_nights
         self.rising_min_extra = rising_min_extra
         self.cold_below = cold_below
@@ -462,7 +469,9 @@ class CareMonitor(KeyedOperator[CareState]):
             record.bed = care_hour(state.night_since, tz)
         record.complete = today.observed_from <= today.start + 60 and not record.away
         record.active_bins = len(today.active.get("any", ()))
-        record.kitchen_bins = len(today.active.get("@kitchen", ()))
+        kitchen = today.active.get("@kitchen", ())
+        record.kitchen_bins = len(kitchen)
+        record.kitchen_by = [_count_before(kitchen, hour) for hour in _KITCHEN_HOURS]
         if not record.away:
             observed = {
                 bin_of(t, tz) for t in _quarter_hours(max(today.start, today.observed_from), end)
@@ -612,9 +621,11 @@ class CareMonitor(KeyedOperator[CareState]):
             )
         # going out and coming back
         if channel.sort == "door":
+            if state.out_since is not None:  # the door while out: someone is back
+                self._back_home(state, time, room, outputs)
+            elif self._covered(state):
+                state.exit_pending = True  # out, unless someone moves at home soon
             state.door_at = time
-            if state.out_since is None:
-                state.exit_pending = True
         else:
             if state.out_since is not None:
                 self._back_home(state, time, room, outputs)
@@ -624,7 +635,7 @@ class CareMonitor(KeyedOperator[CareState]):
         hour = care_hour(time, tz)
         if living:
             if today.up_at is None and hour >= self.earliest_up and not state.in_bed:
-                self._got_up(state, time, outputs)
+                self._got_up(state, time, outputs, home_coming=channel.sort == "door")
             elif self.earliest_up <= hour < 25.0 or time - state.night_since < 2 * _HOUR:
                 state.night_since = time
                 state.night_visits = []
@@ -639,13 +650,17 @@ class CareMonitor(KeyedOperator[CareState]):
                 )
                 self._close(state, kind, time, message, outputs)
 
-    def _got_up(self, state: CareState, time: float, outputs: list[Emission]) -> None:
+    def _got_up(
+        self, state: CareState, time: float, outputs: list[Emission], *, home_coming: bool = False
+    ) -> None:
         tz = self._tz(state)
         today = state.today
         assert today is not None
         today.up_at = time
         day = date.fromisoformat(today.record.day)
-        if today.observed_from <= at_hour(day, self.earliest_up, tz):
+        if today.observed_from <= at_hour(day, self.earliest_up, tz) and not (
+            home_coming and time - state.last_activity > 4 * _HOUR
+        ):  # a door after a long silence is coming home, not getting up
             today.record.up = round(care_hour(time, tz), 3)  # else watching began after it
         night_from = state.night_since
         if night_from and time - night_from >= 4 * _HOUR:
@@ -728,14 +743,14 @@ class CareMonitor(KeyedOperator[CareState]):
         weekend = today.record.weekend
         ups = [r.up for r in state.history if r.up is not None and not r.away]
         same = [r.up for r in state.history if r.up is not None and r.weekend == weekend]
-        values = same if len(same) >= 3 else ups
+        values = same if len(same) >= 5 else ups
         values = values[-28:]
         population = self.default_up_by + self.default_up_margin_minutes / 60
         if not values:
             return self.default_up_by, self.default_up_margin_minutes
         if len(values) < 5:  # still learning: never earlier than the population's deadline
             usual = max(values)
-            margin = max(self.default_up_margin_minutes, (population - usual) * 60)
+            margin = max(self.learning_up_margin_minutes, (population - usual) * 60)
             return usual, margin
         usual = _quantile(values, 0.8)
         spread = (_quantile(values, 0.8) - _quantile(values, 0.2)) * 60
@@ -759,6 +774,13 @@ class CareMonitor(KeyedOperator[CareState]):
         self._check_inactivity(state, now, outputs)
         self._check_kitchen(state, now, outputs)
         self._check_cold(state, now, outputs)
+
+    def _covered(self, state: CareState) -> bool:
+        """Whether a person moving about at home is seen: a motion sensor in the hall or
+        lounge. Without one, a quiet home after the door (or after the bathroom) may just
+        be someone sitting still, so "out", "no movement" and "possible fall" are not
+        inferred from silence."""
+        return self._has(state, rooms=_PASSAGE, sort="motion")
 
     def _has(
         self, state: CareState, *, rooms: frozenset[str] | None = None, sort: str = ""
@@ -790,6 +812,10 @@ class CareMonitor(KeyedOperator[CareState]):
         if opened is None:
             if now < deadline or state.out_since is not None:
                 return
+            if state.last_sort == "door":
+                return  # last seen at the front door: gone out, not lying in bed
+            if state.in_bed is not True and now - state.last_activity < 30 * _MIN:
+                return  # moving about out of bed just now: up, if not yet in the kitchen
             if today.observed_from > at_hour(day, self.earliest_up, tz):
                 return  # watching began after the resident may have got up
             if not self._heard_from_living(state, now):
@@ -830,6 +856,8 @@ class CareMonitor(KeyedOperator[CareState]):
         tz = self._tz(state)
         since = state.last_activity
         if not since or state.out_since is not None or state.exit_pending:
+            return
+        if not self._covered(state):
             return
         if "not_up" in state.open:
             return
@@ -922,8 +950,8 @@ class CareMonitor(KeyedOperator[CareState]):
         tz = self._tz(state)
         if today.up_at is None or not self._has(state, rooms=frozenset({"kitchen"})):
             return
-        if care_hour(now, tz) < self.kitchen_from:
-            return
+        if not self.kitchen_from <= care_hour(now, tz) < self.kitchen_until:
+            return  # judged in the day; the day's end closes it
         kind = day_type(date.fromisoformat(today.record.day))
         start = max(today.up_at, today.observed_from)
         bins = [bin_of(t, tz) for t in _quarter_hours(start, now)]
@@ -944,15 +972,28 @@ class CareMonitor(KeyedOperator[CareState]):
                 return
         elif usual < self.kitchen_min_expected or seen > self.kitchen_ratio * usual:
             return
+        # The person's own worst normal day: a day like today that has happened before
+        # (eating out, a carer cooking) is not an alert.
+        hour = int(care_hour(now, tz))
+        so_far = _count_before(today.active.get("@kitchen", ()), hour)
+        lows = [
+            r.kitchen_by[hour - _KITCHEN_HOURS[0]]
+            for r in state.history[-28:]
+            if r.up is not None and not r.away and len(r.kitchen_by) == len(_KITCHEN_HOURS)
+        ]
+        least = min(lows) if len(lows) >= 3 else None
+        if opened is None and least is not None and so_far >= least:
+            return
         last = [b for b in today.active.get("@kitchen", ())]
+        fewest = f", and at least {least} on each of the last {len(lows)} days" if least else ""
         message = (
             f"Kitchen used in {seen} quarter-hour{'s' if seen != 1 else ''} today by "
-            f"{clock(now, tz)}; usually about {usual:.0f} by this time"
+            f"{clock(now, tz)}; usually about {usual:.0f} by this time{fewest}"
             + ("" if last else " (no kitchen activity at all today)")
             + "."
             + self._learning_note(state)
         )
-        evidence = {"kitchen_quarter_hours": seen, "usual": round(usual, 1)}
+        evidence = {"kitchen_quarter_hours": seen, "usual": round(usual, 1), "fewest": least}
         self._open(state, "missed_meals", now, message, "warning", evidence, outputs)
 
     def _night_trend(self, state: CareState, now: float, outputs: list[Emission]) -> None:
@@ -1075,7 +1116,7 @@ class CareMonitor(KeyedOperator[CareState]):
         cold = state.open.get("cold_home")
         if cold is not None:
             candidates.append(max(state.cold_last, cold.since) + self.warm_hours * _HOUR)
-        if today.up_at is not None and "missed_meals" not in state.open:
+        if today.up_at is not None:
             candidates.append((math.floor(now / _HOUR) + 1) * _HOUR)
         state.due = _after(candidates, now)
 
@@ -1144,6 +1185,14 @@ class CareMonitor(KeyedOperator[CareState]):
                 route=ALARM_ROUTE if kind == "help_alarm" else CARE_ROUTE,
             )
         )
+
+
+_KITCHEN_HOURS = tuple(range(11, 22))
+
+
+def _count_before(bins: list[int] | tuple[int, ...], hour: int) -> int:
+    """Bins of the care day (from 04:00) before local ``hour``."""
+    return sum(1 for b in bins if 16 <= b < hour * 4)
 
 
 def _after(candidates: list[float], now: float) -> float | None:
