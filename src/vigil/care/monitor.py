@@ -56,7 +56,10 @@ from vigil.events import (
     LogEvent,
     Reading,
 )
+from vigil.store.projection_rows import LatestValue
 
+DAY_METRIC = "care_day"
+"""The metric under which each home's latest day summary is kept for pages."""
 CARE_ROUTE = "coordinator"
 """Wellbeing alerts go to the care team's queue."""
 ALARM_ROUTE = "responder"
@@ -513,6 +516,17 @@ class CareMonitor(KeyedOperator[CareState]):
                 durable=True,
             )
         )
+        outputs.append(
+            LatestValue(
+                tenant=state.tenant,
+                entity=state.entity,
+                device=state.entity,
+                metric=DAY_METRIC,
+                value=None,
+                text=summary,
+                time=end,
+            )
+        )
         self._start_day(state, end, observed_from=end)
         state.today.record.away = state.away  # type: ignore[union-attr]
 
@@ -723,7 +737,12 @@ class CareMonitor(KeyedOperator[CareState]):
                 f"call the resident now.{last}"
             )
         severity = event.severity if event.severity in ("warning", "critical") else "critical"
-        evidence = {"device": event.device, "alarm": event.alarm, "detail": event.detail or ""}
+        evidence = {
+            "reason": f"{label.lower()} at {clock(time, tz)}",
+            "device": event.device,
+            "alarm": event.alarm,
+            "detail": event.detail or "",
+        }
         self._open(
             state,
             "help_alarm",
@@ -832,7 +851,9 @@ class CareMonitor(KeyedOperator[CareState]):
             + self._learning_note(state)
         )
         severity = "critical" if now >= deadline + 90 * _MIN else "warning"
+        late = duration(now - (deadline - margin * _MIN))
         evidence = {
+            "reason": f"not up, {late} after the usual {clock_hour(usual)}",
             "usually_up_by": clock_hour(usual),
             "margin_minutes": round(margin),
             "deadline": deadline,
@@ -875,7 +896,12 @@ class CareMonitor(KeyedOperator[CareState]):
                 f"Possible fall: in the bathroom since {clock(state.bathroom_start or since, tz)} "
                 f"and no movement anywhere for {duration(silent)}{usual}; now {clock(now, tz)}."
             )
-            evidence = {"room": room, "last_activity": since, "silent_minutes": round(silent / 60)}
+            evidence = {
+                "reason": f"no movement for {duration(silent)} after the bathroom (possible fall)",
+                "room": room,
+                "last_activity": since,
+                "silent_minutes": round(silent / 60),
+            }
             self._open(state, "prolonged_inactivity", now, message, "critical", evidence, outputs)
             return
         if today.up_at is None or not has_motion or bathroom:
@@ -897,6 +923,7 @@ class CareMonitor(KeyedOperator[CareState]):
             + self._learning_note(state)
         )
         evidence = {
+            "reason": f"no movement for {duration(silent)} at a usually active time",
             "room": room,
             "last_activity": since,
             "silent_minutes": round(silent / 60),
@@ -938,6 +965,7 @@ class CareMonitor(KeyedOperator[CareState]):
                 f"now {clock(now, tz)} (night-time)."
             )
         evidence = {
+            "reason": f"out since {clock(state.out_since, tz)}, at night",
             "door_opened": state.out_since,
             "out_minutes": round(out / 60),
             "nights_learned": len(nights),
@@ -993,7 +1021,12 @@ class CareMonitor(KeyedOperator[CareState]):
             + "."
             + self._learning_note(state)
         )
-        evidence = {"kitchen_quarter_hours": seen, "usual": round(usual, 1), "fewest": least}
+        evidence = {
+            "reason": f"kitchen used {seen} quarter-hours today, usually about {usual:.0f}",
+            "kitchen_quarter_hours": seen,
+            "usual": round(usual, 1),
+            "fewest": least,
+        }
         self._open(state, "missed_meals", now, message, "warning", evidence, outputs)
 
     def _night_trend(self, state: CareState, now: float, outputs: list[Emission]) -> None:
@@ -1016,7 +1049,12 @@ class CareMonitor(KeyedOperator[CareState]):
                 f"Night-time bathroom visits: {counts} on the last {len(latest)} nights "
                 f"(latest first); usually about {mean:.0f} a night." + self._learning_note(state)
             )
-            evidence = {"nights": list(latest), "usual": round(mean, 2), "threshold": threshold}
+            evidence = {
+                "reason": f"{latest[-1]} night bathroom visits, usually {mean:.0f}",
+                "nights": list(latest),
+                "usual": round(mean, 2),
+                "threshold": threshold,
+            }
             self._open(
                 state, "night_bathroom", now, message, "warning", evidence, outputs, force=True
             )
@@ -1078,7 +1116,13 @@ class CareMonitor(KeyedOperator[CareState]):
             f"below {self._cold_threshold(now, tz):.0f} °C since {when(spell, tz, now)}"  # type: ignore[arg-type]
             f"{usual}."
         )
-        evidence = {"room": room, "temperature": coldest, "rooms": recent, "since": spell}
+        evidence = {
+            "reason": f"cold home: {room} {coldest:.1f} °C",
+            "room": room,
+            "temperature": coldest,
+            "rooms": recent,
+            "since": spell,
+        }
         self._open(state, "cold_home", now, message, severity, evidence, outputs, force=True)
 
     # --- timers ---------------------------------------------------------------------------

@@ -95,7 +95,11 @@ async def authenticate_page_action(request: Request, platform: PlatformDep) -> P
     """A page's form post: the sign-in cookie counts only from a page of this site."""
     header = request.headers.get("authorization", "")
     if header:
-        principal = await authenticate(request, platform)
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "bearer":
+            raise NotAuthenticated("send 'Authorization: Bearer <token>'")
+        bearer = HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials)
+        principal = await authenticate(request, platform, bearer, None)
         principal.require(Permission.HANDLE_ALERTS)
         return principal
     token = request.cookies.get(COOKIE)
