@@ -151,6 +151,8 @@ class CareState(msgspec.Struct, gc=False):
     last_room: str = ""
     last_sort: str = ""
     in_bed: bool | None = None
+    bed_doubt: float | None = None
+    """First activity in the living rooms while the bed said it was occupied."""
     bathroom_start: float | None = None
     bathroom_last: float = 0.0
     night_since: float = 0.0
@@ -604,6 +606,7 @@ class CareMonitor(KeyedOperator[CareState]):
         if channel.sort == "bed":
             occupied = event.value not in (0, 0.0, False, "0", "off", "false")
             state.in_bed = occupied
+            state.bed_doubt = None
         if not is_activity(channel, event.metric, event.value):
             return
         self._activity(state, channel, time, outputs)
@@ -647,6 +650,11 @@ class CareMonitor(KeyedOperator[CareState]):
         # the night and getting up
         living = room in LIVING_ROOMS or channel.sort == "door"
         hour = care_hour(time, tz)
+        if living and state.in_bed:  # the bed says occupied, yet someone is about
+            if state.bed_doubt is None:
+                state.bed_doubt = time
+            elif time - state.bed_doubt >= 15 * _MIN:
+                state.in_bed = False  # the bed sensor missed the getting up
         if living:
             if today.up_at is None and hour >= self.earliest_up and not state.in_bed:
                 self._got_up(state, time, outputs, home_coming=channel.sort == "door")
@@ -1010,7 +1018,7 @@ class CareMonitor(KeyedOperator[CareState]):
             if r.up is not None and not r.away and len(r.kitchen_by) == len(_KITCHEN_HOURS)
         ]
         least = min(lows) if len(lows) >= 3 else None
-        if opened is None and least is not None and so_far >= least:
+        if opened is None and least is not None and so_far >= least / 2:
             return
         last = [b for b in today.active.get("@kitchen", ())]
         fewest = f", and at least {least} on each of the last {len(lows)} days" if least else ""
