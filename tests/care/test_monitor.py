@@ -302,7 +302,7 @@ def test_new_resident_starts_from_population_defaults() -> None:
     home.daytime(first, 18.0, 22.0)
     home.evening(first)
     second = first + timedelta(days=1)
-    home.morning(second, up=11.5)
+    home.morning(second, up=11.25)
     run = home.run(at(second, 12.0))
     signals = run.of("not_up")
     assert [s.change for s in signals] == ["open", "close"]

@@ -321,7 +321,7 @@ class CareMonitor(KeyedOperator[CareState]):
         if not state.tenant:
             state.tenant, state.entity = event.tenant, event.entity  # type: ignore[union-attr]
         outputs: list[Emission] = []
-        self._advance(state, time, outputs, inclusive=False)
+        self._advance(state, time, outputs, inclusive=True)
         if state.today is None:
             self._start_day(state, time, observed_from=time)
         if kind is DeviceConfigured:
@@ -333,7 +333,7 @@ class CareMonitor(KeyedOperator[CareState]):
             self._seen(state, event.device, time, online=event.online)  # type: ignore[union-attr]
         else:
             self._reading(state, event, outputs)  # type: ignore[arg-type]
-        self._check(state, time, outputs)
+        self._check(state, time, outputs, timer=False)
         self._schedule(state, time)
         return state, outputs
 
@@ -360,7 +360,7 @@ class CareMonitor(KeyedOperator[CareState]):
         state.time_zone = str(zone_name) if zone_name else ""
         until = _parse_time(attributes.get("away_until"))
         away = bool(attributes.get("away")) or (until is not None and until > event.time)
-        self._advance(state, event.time, outputs, inclusive=False)
+        self._advance(state, event.time, outputs, inclusive=True)
         if away and not state.away:
             self._go_away(state, event.time, until, outputs)
         elif not away and state.away:
@@ -789,7 +789,13 @@ class CareMonitor(KeyedOperator[CareState]):
             return ""
         return f" (still learning: {learned} of {self.learning_days} days)"
 
-    def _check(self, state: CareState, now: float, outputs: list[Emission]) -> None:
+    def _check(
+        self, state: CareState, now: float, outputs: list[Emission], *, timer: bool = True
+    ) -> None:
+        """Every rule at ``now``. After an event (``timer`` False) only the rules an event
+        can change at once run; the others wait for their due time, which ``_schedule``
+        sets, so that their outcome depends on event times only, and the hot path is short.
+        """
         if state.kind not in ("", HOME_KIND) or state.today is None:
             return
         if state.away and state.away_until is not None and now >= state.away_until:
@@ -797,9 +803,11 @@ class CareMonitor(KeyedOperator[CareState]):
         if state.away:
             return
         self._check_exit(state, now, outputs)
-        self._check_not_up(state, now, outputs)
-        self._check_inactivity(state, now, outputs)
-        self._check_kitchen(state, now, outputs)
+        if timer:
+            self._check_not_up(state, now, outputs)
+            self._check_inactivity(state, now, outputs)
+        if timer or "missed_meals" in state.open:
+            self._check_kitchen(state, now, outputs)
         self._check_cold(state, now, outputs)
 
     def _covered(self, state: CareState) -> bool:

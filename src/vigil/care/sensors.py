@@ -18,6 +18,7 @@ Channel(name='kettle', room='kitchen', sort='appliance')
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Final
 
 import msgspec
@@ -61,6 +62,7 @@ class Channel(msgspec.Struct, frozen=True, array_like=True):
     sort: str
 
 
+@lru_cache(maxsize=4096)
 def room_of(location: str | None, device: str = "") -> str:
     """The room a location (or failing that, the device id) names; ``other`` if none."""
     if location:
@@ -85,6 +87,7 @@ def _appliance(device: str) -> str:
 _NOISE = frozenset({"plug", "smart", "door", "sensor", "contact", "power"})
 
 
+@lru_cache(maxsize=65536)
 def channel_for(kind: str, location: str | None, device: str, metric: str) -> Channel | None:
     """The channel a device's readings of ``metric`` feed, or None if care ignores them."""
     kind = (kind or "").lower()
