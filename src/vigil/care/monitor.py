@@ -87,6 +87,9 @@ _DEVICE_EVENTS = (Reading, DeviceStatus, Alarm)
 class DeviceInfo(msgspec.Struct, array_like=True, gc=False):
     kind: str = ""
     location: str | None = None
+    metric: str = "x"
+    """The first metric the device declares (what kind of channel it is, when its kind
+    alone does not say)."""
     heartbeat: float | None = None
     last_seen: float = 0.0
     offline: bool = False
@@ -404,6 +407,7 @@ class CareMonitor(KeyedOperator[CareState]):
             return
         info = state.devices.get(event.device) or DeviceInfo(last_seen=event.time)
         info.kind, info.location, info.heartbeat = event.kind, event.location, event.heartbeat
+        info.metric = event.metrics[0] if event.metrics else "x"
         state.devices[event.device] = info
 
     def _channel(self, state: CareState, device: str, metric: str) -> Channel | None:
@@ -422,7 +426,7 @@ class CareMonitor(KeyedOperator[CareState]):
         ):
             info.outages = [*info.outages[-3:], (info.last_seen, time)]
             info.offline = False
-            channel = channel_for(info.kind, info.location, device, "x")
+            channel = channel_for(info.kind, info.location, device, info.metric)
             today = state.today
             if channel is not None and today is not None and channel.name not in today.skip:
                 today.skip = sorted({*today.skip, channel.name, f"@{channel.room}", "any"})
@@ -536,7 +540,7 @@ class CareMonitor(KeyedOperator[CareState]):
         """Every channel (and room, as ``@room``) the home's devices can show."""
         names = set()
         for device, info in state.devices.items():
-            channel = channel_for(info.kind, info.location, device, "x")
+            channel = channel_for(info.kind, info.location, device, info.metric)
             if channel is not None and channel.sort != "temperature":
                 names.update((channel.name, f"@{channel.room}"))
         return names
@@ -822,7 +826,7 @@ class CareMonitor(KeyedOperator[CareState]):
     ) -> bool:
         """Whether the home has a device in one of ``rooms`` (of ``sort``, if given)."""
         for device, info in state.devices.items():
-            channel = channel_for(info.kind, info.location, device, "x")
+            channel = channel_for(info.kind, info.location, device, info.metric)
             if channel is None:
                 continue
             if rooms is not None and channel.room not in rooms:
@@ -881,7 +885,7 @@ class CareMonitor(KeyedOperator[CareState]):
 
     def _heard_from_living(self, state: CareState, now: float) -> bool:
         for device, info in state.devices.items():
-            channel = channel_for(info.kind, info.location, device, "x")
+            channel = channel_for(info.kind, info.location, device, info.metric)
             living = channel is not None and channel.room in LIVING_ROOMS and not info.offline
             if living and (info.heartbeat is None or now - info.last_seen <= 1.5 * info.heartbeat):
                 return True

@@ -13,6 +13,8 @@ Channel(name='front_door', room='hall', sort='door')
 Channel(name='kettle', room='kitchen', sort='appliance')
 >>> channel_for("temperature", "lounge", "h.temperature-lounge", "temperature").sort
 'temperature'
+>>> channel_for("pir", "hall", "north.h1.motion", "x").room
+'hall'
 """
 
 from __future__ import annotations
@@ -42,6 +44,17 @@ ROOMS: Final[dict[str, str]] = {
 
 LIVING_ROOMS: Final = frozenset({"kitchen", "lounge"})
 """Rooms whose use means the resident is up and about (not a night-time trip)."""
+
+KIND_ALIASES: Final[dict[str, str]] = {
+    "pir": "motion",
+    "presence": "motion",
+    "thermometer": "temperature",
+    "magnetic": "contact",
+    "reed": "contact",
+    "door_contact": "contact",
+    "plug": "smart_plug",
+}
+"""Other names installers and data sets give the same kinds of device."""
 
 IGNORED_METRICS: Final = frozenset({"heart_rate", "steps", "battery", "rssi", "signal"})
 
@@ -90,7 +103,7 @@ _NOISE = frozenset({"plug", "smart", "door", "sensor", "contact", "power"})
 @lru_cache(maxsize=65536)
 def channel_for(kind: str, location: str | None, device: str, metric: str) -> Channel | None:
     """The channel a device's readings of ``metric`` feed, or None if care ignores them."""
-    kind = (kind or "").lower()
+    kind = KIND_ALIASES.get((kind or "").lower(), (kind or "").lower())
     metric = metric.lower()
     if metric in IGNORED_METRICS or kind in ("wearable", "gateway"):
         return None
