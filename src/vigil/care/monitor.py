@@ -119,7 +119,7 @@ class DayRecord(msgspec.Struct, kw_only=True, gc=False):
     away: bool = False
 
 
-class Today(msgspec.Struct, kw_only=True, gc=False):
+class Today(msgspec.Struct, kw_only=True, gc=False, omit_defaults=True):
     record: DayRecord
     start: float
     end: float
@@ -128,6 +128,8 @@ class Today(msgspec.Struct, kw_only=True, gc=False):
     out_bins: list[int] = []
     skip: list[str] = []
     up_at: float | None = None
+    deadline: tuple[float, float, float] | None = None
+    """(usually up by, margin, deadline): depends only on earlier days, so kept."""
 
 
 class Opened(msgspec.Struct, array_like=True, gc=False):
@@ -138,7 +140,7 @@ class Opened(msgspec.Struct, array_like=True, gc=False):
     severity: str = "warning"
 
 
-class CareState(msgspec.Struct, gc=False):
+class CareState(msgspec.Struct, gc=False, omit_defaults=True):
     tenant: str = ""
     entity: str = ""
     kind: str = ""
@@ -334,8 +336,9 @@ class CareMonitor(KeyedOperator[CareState]):
             self._alarm(state, event, outputs)  # type: ignore[arg-type]
         elif kind is DeviceStatus:
             self._seen(state, event.device, time, online=event.online)  # type: ignore[union-attr]
-        else:
-            self._reading(state, event, outputs)  # type: ignore[arg-type]
+            return state, outputs  # changes no rule and no due time
+        elif not self._reading(state, event, outputs):  # type: ignore[arg-type]
+            return state, outputs  # a reading that changes nothing: the hot path
         self._check(state, time, outputs, timer=False)
         self._schedule(state, time)
         return state, outputs
@@ -590,12 +593,13 @@ class CareMonitor(KeyedOperator[CareState]):
 
     # --- events -------------------------------------------------------------------------
 
-    def _reading(self, state: CareState, event: Reading, outputs: list[Emission]) -> None:
+    def _reading(self, state: CareState, event: Reading, outputs: list[Emission]) -> bool:
+        """Take in a reading; whether it may have changed a rule or a due time."""
         time = event.timestamp
         self._seen(state, event.device, time)
         channel = self._channel(state, event.device, event.metric)
         if channel is None:
-            return
+            return False
         today = state.today
         assert today is not None
         if channel.sort == "temperature":
@@ -606,14 +610,17 @@ class CareMonitor(KeyedOperator[CareState]):
                 low = today.record.min_temperature
                 if low is None or value < low:  # type: ignore[operator]
                     today.record.min_temperature = round(float(value), 1)
-            return
+                cold = value < max(self.cold_below, self.cold_night_below)  # type: ignore[operator]
+                return cold or state.cold_since is not None or "cold_home" in state.open
+            return False
         if channel.sort == "bed":
             occupied = event.value not in (0, 0.0, False, "0", "off", "false")
             state.in_bed = occupied
             state.bed_doubt = None
         if not is_activity(channel, event.metric, event.value):
-            return
+            return channel.sort == "bed"
         self._activity(state, channel, time, outputs)
+        return True
 
     def _activity(
         self, state: CareState, channel: Channel, time: float, outputs: list[Emission]
@@ -769,6 +776,15 @@ class CareMonitor(KeyedOperator[CareState]):
 
     # --- the rules ------------------------------------------------------------------------
 
+    def _deadline(self, state: CareState, today: Today) -> tuple[float, float, float]:
+        """(usually up by, margin in minutes, deadline), worked out once a day."""
+        if today.deadline is None:
+            usual, margin = self._usual_up(state, today)
+            day = date.fromisoformat(today.record.day)
+            deadline = at_hour(day, usual, self._tz(state)) + margin * _MIN
+            today.deadline = (usual, margin, deadline)
+        return today.deadline
+
     def _usual_up(self, state: CareState, today: Today) -> tuple[float, float]:
         """(usually up by, margin in minutes), from this person's days or the population."""
         weekend = today.record.weekend
@@ -845,8 +861,7 @@ class CareMonitor(KeyedOperator[CareState]):
         if not self._has(state, rooms=LIVING_ROOMS):
             return
         day = date.fromisoformat(today.record.day)
-        usual, margin = self._usual_up(state, today)
-        deadline = at_hour(day, usual, tz) + margin * _MIN
+        usual, margin, deadline = self._deadline(state, today)
         opened = state.open.get("not_up")
         if opened is None:
             if now < deadline or state.out_since is not None:
@@ -1163,9 +1178,7 @@ class CareMonitor(KeyedOperator[CareState]):
             if opened.next_update is not None:
                 candidates.append(opened.next_update)
         if today.up_at is None and "not_up" not in state.open:
-            usual, margin = self._usual_up(state, today)
-            day = date.fromisoformat(today.record.day)
-            candidates.append(at_hour(day, usual, tz) + margin * _MIN)
+            candidates.append(self._deadline(state, today)[2])
         if state.last_activity:
             candidates.append(state.last_activity + self.bathroom_minutes * _MIN)
             candidates.append(state.last_activity + self.inactive_hours * _HOUR)
