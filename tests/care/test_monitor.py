@@ -341,3 +341,25 @@ def local_day(time: float) -> str:
     from tests.care.helpers import LONDON
 
     return str(datetime.fromtimestamp(time, LONDON).date())
+
+
+def test_a_sensor_offline_teaches_the_routine_nothing() -> None:
+    """A bathroom visit at 03:00 every night; on Thursday night there is none. With the
+    bathroom sensor offline that night, Thursday leaves the learned 03:00 bathroom
+    probability as Wednesday left it; seen online, the quiet night lowers it."""
+    from vigil.care import routine as routines
+
+    def learned(days_run: int, *, offline: bool = False) -> float:
+        home = Home(start=at(MONDAY, 0.0) - 3600)
+        for day in days(MONDAY, 3):
+            home.normal_day(day)
+        thursday = MONDAY + timedelta(days=3)
+        home.normal_day(thursday, visits=())
+        if offline:
+            home.offline("motion-bathroom", at(thursday, 23.0), at(thursday, 31.0))
+        run = home.run(at(MONDAY + timedelta(days=days_run), 4.5))
+        return routines.probability(run.state.routine, "weekday", "bathroom", 3 * 4)
+
+    wednesday = learned(3)  # Monday to Wednesday closed
+    assert learned(4, offline=True) == wednesday
+    assert learned(4) < wednesday

@@ -443,14 +443,8 @@ class CareMonitor(KeyedOperator[CareState]):
         for device, info in state.devices.items():
             if room is not None and self._room_of(info, device) != room:
                 continue
-            if info.offline and info.last_seen <= end:
+            if self._device_out(info, start, end):
                 return True
-            late = info.heartbeat is not None and end - info.last_seen > 1.5 * info.heartbeat
-            if late and info.last_seen < end:
-                return True
-            for a, b in info.outages:
-                if a <= end and b >= start:
-                    return True
         return False
 
     def _room_of(self, info: DeviceInfo, device: str) -> str:
@@ -497,7 +491,7 @@ class CareMonitor(KeyedOperator[CareState]):
                 channels=channels,
                 prior_days=self.prior_days,
                 memory_days=self.memory_days,
-                skip=today.skip,
+                skip=self._skipped(state, today),
             )
         state.history = [*state.history[-41:], record]
         if "missed_meals" in state.open:
@@ -538,6 +532,26 @@ class CareMonitor(KeyedOperator[CareState]):
         )
         self._start_day(state, end, observed_from=end)
         state.today.record.away = state.away  # type: ignore[union-attr]
+
+    def _skipped(self, state: CareState, today: Today) -> list[str]:
+        """Channels that learn nothing from this day: a device of theirs was offline or
+        silent for longer than its heartbeat at some point of it."""
+        skipped = set(today.skip)
+        for device, info in state.devices.items():
+            channel = channel_for(info.kind, info.location, device, info.metric)
+            if channel is None or channel.sort == "temperature":
+                continue
+            if self._device_out(info, today.start, today.end):
+                skipped.update((channel.name, f"@{channel.room}", "any"))
+        return sorted(skipped)
+
+    def _device_out(self, info: DeviceInfo, start: float, end: float) -> bool:
+        if info.offline and info.last_seen <= end:
+            return True
+        late = info.heartbeat is not None and end - info.last_seen > 1.5 * info.heartbeat
+        if late and info.last_seen < end:
+            return True
+        return any(a <= end and b >= start for a, b in info.outages)
 
     def _channels(self, state: CareState) -> set[str]:
         """Every channel (and room, as ``@room``) the home's devices can show."""
