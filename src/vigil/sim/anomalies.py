@@ -75,13 +75,21 @@ def demo_anomalies(tenant: str, start: float, now: float) -> tuple[Anomaly, ...]
     morning_t = morning.timestamp()
     last_night = morning_t - 2.5 * 3600  # 02:30
     still = (now - morning_t) / 3600 + 12.0
+    # A fall while the resident is up and about: 75 minutes ago, or at 15:00 if that
+    # was in the night or the early morning.
+    fall = now - 75 * 60
+    if not 10 <= datetime.fromtimestamp(fall, LONDON).hour < 21:
+        afternoon = local_now.replace(hour=15, minute=0, second=0, microsecond=0)
+        if afternoon > local_now:
+            afternoon -= timedelta(days=1)
+        fall = afternoon.timestamp()
 
     def home(number: int) -> str:
         return f"{tenant}.home-{number:02d}"
 
     planned = [
         Anomaly(entity=home(3), kind="not_up", start=morning_t, hours=still),
-        Anomaly(entity=home(5), kind="bathroom_fall", start=now - 75 * 60, hours=8.0),
+        Anomaly(entity=home(5), kind="bathroom_fall", start=fall, hours=(now - fall) / 3600 + 6),
         Anomaly(entity=home(7), kind="missed_meals", start=morning_t, hours=30.0),
         Anomaly(
             entity=home(9),

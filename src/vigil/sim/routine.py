@@ -115,6 +115,9 @@ class Routine:
         bedtime = midnight + rng.gauss(res.bed_hour, 0.4) * HOUR
         bedtime = max(bedtime, t + 8 * HOUR)
         plans = self._appointments(midnight)
+        for fall in self._of("bathroom_fall"):  # a fall happens whatever the plans were
+            if t <= fall.start < bedtime:
+                plans = [p for p in plans if not (p[0] < fall.end and p[0] + p[2] > fall.start)]
         for at, kind, length in plans:
             at = max(at, t)
             if at + length >= bedtime - 30 * MINUTE:
