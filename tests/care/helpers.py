@@ -237,7 +237,9 @@ class Home:
 
     # --- running ------------------------------------------------------------------------
 
-    def log(self, until: float, tick_minutes: float = 5.0) -> list[LogEvent]:
+    def log(
+        self, until: float, tick_minutes: float = 5.0, ticks_until: float | None = None
+    ) -> list[LogEvent]:
         events = list(self.events)
         if self.heartbeat is not None:
             events += self._heartbeats(until)
@@ -250,7 +252,7 @@ class Home:
             )
         ]
         t = self.start
-        while t <= until:
+        while t <= (until if ticks_until is None else min(until, ticks_until)):
             events.append(Tick(tenant=TENANT, time=t))
             t += tick_minutes * 60
         events = [e for e in events if e.timestamp <= until]
@@ -266,9 +268,11 @@ class Home:
             numbered.append(event)
         return numbered
 
-    def run(self, until: float, monitor: CareMonitor | None = None) -> Run:
+    def run(
+        self, until: float, monitor: CareMonitor | None = None, ticks_until: float | None = None
+    ) -> Run:
         runner = KeyedRunner(monitor or CareMonitor())
-        emitted = runner.process(records(self.log(until)))
+        emitted = runner.process(records(self.log(until, ticks_until=ticks_until)))
         return Run(emitted, runner)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.care.helpers import HOME, Home, at, local_clock
+from tests.care.helpers import HOME, TENANT, Home, at, local_clock
+from vigil.events import Tick
 
 MONDAY = date(2026, 11, 2)
 
@@ -363,3 +364,18 @@ def test_a_sensor_offline_teaches_the_routine_nothing() -> None:
     wednesday = learned(3)  # Monday to Wednesday closed
     assert learned(4, offline=True) == wednesday
     assert learned(4) < wednesday
+
+
+def test_a_clock_leap_of_weeks_closes_one_day_not_every_day() -> None:
+    """Ticks stop (a platform down) and resume 30 days later: the day that was under way
+    is closed, the days between were not watched and get no records, no alert floods."""
+    home = routine_home(2)
+    home.heartbeat = None  # the devices are silent too: only the clock moves
+    stop = at(MONDAY + timedelta(days=2), 6.0)
+    later = at(MONDAY + timedelta(days=32), 12.0)
+    home.events.append(Tick(tenant=TENANT, time=later))
+    run = home.run(later, ticks_until=stop)
+    # Sunday's hour, Monday, Tuesday; then Wednesday, closed by the leap.
+    assert [d["day"] for d in run.days] == [str(MONDAY + timedelta(days=i)) for i in range(-1, 3)]
+    assert run.state.today.record.day == str(MONDAY + timedelta(days=32))
+    assert [s.kind for s in run.signals if s.change == "open"] == []

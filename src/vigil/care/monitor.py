@@ -80,6 +80,7 @@ CONDITION_KINDS: dict[str, str] = {
 
 _PASSAGE = frozenset({"hall", "lounge"})
 _HOUR = 3600.0
+_DAY = 86400.0
 _MIN = 60.0
 _DEVICE_EVENTS = (Reading, DeviceStatus, Alarm)
 
@@ -597,6 +598,11 @@ class CareMonitor(KeyedOperator[CareState]):
             if today is not None and step >= today.end:
                 self._check(state, today.end, outputs)
                 self._close_day(state, outputs)
+                following = state.today
+                if following is not None and following.end + _DAY < until:
+                    # The clock leapt days ahead (a platform down, a replay's jump): the
+                    # days between were not watched; the next is the one ``until`` is in.
+                    self._start_day(state, until, observed_from=until)
             else:
                 self._check(state, step, outputs)
             self._schedule(state, step)
