@@ -189,6 +189,9 @@ def main() -> None:
 
     @app.get("/bench/state")
     def state() -> Response:
+        # A checkpoint after everything processed: with many changed keys the runtime
+        # may defer its next one for up to a minute (``_due_checkpoints``).
+        platform.wait_until_processed(timeout=60)
         gc.collect()
         body = {"rss_bytes": rss_bytes(), "stored": stored_state(platform)}
         return Response(json.dumps(body), media_type="application/json")

@@ -127,7 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", help="overrides web.host (default 127.0.0.1)")
     demo.add_argument("--port", type=int, help="overrides web.port (default 8000; 0: any free)")
     demo.add_argument("--seed", type=int, default=7, help="simulator seed (same seed, same region)")
-    demo.add_argument("--history-hours", type=float, default=6.0, help="history to fill in first")
+    demo.add_argument(
+        "--history-hours",
+        type=float,
+        default=48.0,
+        help="history to fill in first (two nights: enough for the care alerts to show)",
+    )
     demo.add_argument(
         "--data-dir", type=Path, default=Path("var/demo"), help="where the database goes"
     )

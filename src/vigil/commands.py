@@ -150,7 +150,7 @@ CAUGHT_UP_SECONDS = 1.0
 
 def demo(settings: Settings, *, seed: int, history_hours: float, data_dir: Path, keep: bool) -> int:
     """The demo region on SQLite in ``data_dir``, which no other Vigil may be using."""
-    from vigil.sim import Region, RegionConfig
+    from vigil.sim import Region, RegionConfig, demo_anomalies
 
     with locked_data_dir(data_dir):
         sock = listen(settings.web.host, settings.web.port)
@@ -162,7 +162,11 @@ def demo(settings: Settings, *, seed: int, history_hours: float, data_dir: Path,
         now = time.time()
         start = now - history_hours * 3600
         # Sequences from the start time in ms: a --keep run continues above the last one.
-        region = Region(RegionConfig(seed=seed, start=start, first_seq=int(start * 1000)))
+        # A few homes with something to act on (labelled, from the simulator's injector).
+        anomalies = demo_anomalies("north-council", start, now)
+        region = Region(
+            RegionConfig(seed=seed, start=start, first_seq=int(start * 1000), anomalies=anomalies)
+        )
         platform = Platform(settings)
         platform.live_ticks = False  # the simulator ticks in event time until it is live
         platform.apply_catalog(region.catalog(), time=start)

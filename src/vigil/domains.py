@@ -40,6 +40,15 @@ class EntityList:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NavLink:
+    """A page of the domain in the navigation, for tenants of ``tenant_kinds``."""
+
+    href: str
+    title: str
+    tenant_kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Domain:
     name: str
     description: str = ""
@@ -49,6 +58,8 @@ class Domain:
     """Entity kind -> what it is, in words."""
     operators: OperatorsFactory | None = None
     lists: tuple[EntityList, ...] = ()
+    navigation: tuple[NavLink, ...] = ()
+    """Pages of the domain's own routers that the navigation links to."""
     routers: tuple[Any, ...] = ()
     """FastAPI routers the web app includes (pages and API of the domain)."""
     condition_kinds: dict[str, str] = field(default_factory=dict)
@@ -94,6 +105,10 @@ class DomainRegistry:
     @property
     def lists(self) -> tuple[EntityList, ...]:
         return tuple(item for domain in self.domains for item in domain.lists)
+
+    @property
+    def navigation(self) -> tuple[NavLink, ...]:
+        return tuple(link for domain in self.domains for link in domain.navigation)
 
     @property
     def routers(self) -> tuple[Any, ...]:

@@ -1,9 +1,12 @@
 """Technology-Enabled Care: homes watched for the wellbeing of the people living there.
 
-So far the domain declares its tenants (councils), entities (homes) and pages; the
-routine-learning operators and wellbeing alerts are issue 8's work.
+``CareMonitor`` learns each home's routine (per day type and quarter-hour), keeps
+daily indicators and raises explained wellbeing alerts as conditions; the domain
+registers it with the platform.
 """
 
 from vigil.care.domain import domain
+from vigil.care.monitor import CONDITION_KINDS, CareMonitor, CareState, DayRecord
+from vigil.care.routine import Routine
 
-__all__ = ["domain"]
+__all__ = ["CONDITION_KINDS", "CareMonitor", "CareState", "DayRecord", "Routine", "domain"]

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
-from vigil.domains import Domain, EntityList
+from typing import Any
+
+from vigil.care.monitor import CONDITION_KINDS, CareMonitor
+from vigil.config import Settings
+from vigil.domains import Domain, EntityList, NavLink
+from vigil.engine.operator import KeyedOperator
+
+
+def operators(settings: Settings) -> list[KeyedOperator[Any]]:
+    return [CareMonitor()]
+
+
+def _routers() -> tuple[object, ...]:
+    """The caseload page and API (imported here: the web toolkit is only needed to serve)."""
+    from vigil.care.pages import api, router
+
+    return (router, api)
+
 
 domain = Domain(
     name="care",
     description="Technology-Enabled Care for councils and their NHS partners.",
     tenant_kinds=("council", "icb"),
     entity_kinds={"home": "a person's home, with its TEC sensors"},
+    operators=operators,
     lists=(EntityList(slug="homes", title="Homes", kinds=("home",), tenant_kinds=("council",)),),
+    navigation=(NavLink(href="/caseload", title="Caseload", tenant_kinds=("council",)),),
+    routers=_routers(),
+    condition_kinds=CONDITION_KINDS,
     demo_roles={"council": "coordinator"},
 )

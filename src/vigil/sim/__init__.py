@@ -10,9 +10,10 @@ all replay exactly the same week.
 ['north-council.home-01', 'south-council.home-01']
 """
 
+from vigil.sim.anomalies import Anomaly, demo_anomalies
 from vigil.sim.config import RegionConfig
 from vigil.sim.faults import FaultConfig
 from vigil.sim.region import Region
 from vigil.sim.routine import Resident
 
-__all__ = ["FaultConfig", "Region", "RegionConfig", "Resident"]
+__all__ = ["Anomaly", "FaultConfig", "Region", "RegionConfig", "Resident", "demo_anomalies"]

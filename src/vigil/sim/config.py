@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from vigil.sim.anomalies import Anomaly
 from vigil.sim.faults import FaultConfig
 
 MONDAY_2026_11_02 = 1793577600.0
@@ -31,6 +32,8 @@ class RegionConfig(msgspec.Struct, frozen=True, kw_only=True):
     faults: FaultConfig = msgspec.field(default_factory=FaultConfig)
     pendant_per_day: float = 0.02
     fall_per_day: float = 0.005
+    anomalies: tuple[Anomaly, ...] = ()
+    """Labelled anomalies injected into named homes (``vigil.sim.anomalies``)."""
     first_seq: int = 1
     """Every device's first sequence number. A later run against the same store starts
     above an earlier one's (``vigil simulate`` uses the start time in milliseconds), as

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from vigil.catalog import Device, Entity
+from vigil.sim.anomalies import Anomaly
 from vigil.sim.common import HOUR, MINUTE, derive_rng, hour_of_day
 from vigil.sim.config import RegionConfig
 from vigil.sim.devices import Batch, Item, Sensor, status_phase
@@ -79,6 +80,8 @@ class Home:
         self._temperatures: list[_Clocked] = []
         self._wearable: _Clocked | None = None
         self._signals: dict[str, float] = {}
+        self.cold_spells: tuple[Anomaly, ...] = ()
+        """Injected heating failures (``vigil.sim.anomalies``)."""
 
     def add(
         self,
@@ -182,7 +185,9 @@ class Home:
         on1, off1, on2, off2 = self.heating
         heating = on1 <= hour < off1 or on2 <= hour < off2
         outdoor = self.weather.outdoor(t)
-        if heating:
+        if any(spell.covers(t) for spell in self.cold_spells):
+            target, tau = outdoor + 2.0 + clock.offset, 4.0 * HOUR  # the heating has failed
+        elif heating:
             target, tau = res.setpoint + clock.offset, 1.0 * HOUR
         else:
             target = outdoor + (5.0 if res.cold_home else 8.0) + clock.offset
@@ -280,12 +285,15 @@ def build_home(
     elif has_pendant:
         button = home.add("pendant", "pendant", None, (), status_every=HOUR)
     sensors = HomeSensors(motion, front, fridge, kettle, bed, button, fall)
+    mine = tuple(a for a in config.anomalies if a.entity == entity.id)
+    home.cold_spells = tuple(a for a in mine if a.kind == "cold_spell")
     routine = Routine(
         resident,
         sensors,
         derive_rng(config.seed, "routine", entity.id),
         pendant_per_day=config.pendant_per_day,
         fall_per_day=config.fall_per_day,
+        anomalies=mine,
     )
     return home, routine
 

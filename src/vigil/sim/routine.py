@@ -13,6 +13,7 @@ import math
 import random
 from dataclasses import dataclass
 
+from vigil.sim.anomalies import Anomaly
 from vigil.sim.common import DAY, HOUR, MINUTE, day_start, poisson, weekday
 from vigil.sim.devices import Item, Sensor
 
@@ -75,7 +76,9 @@ class Routine:
         *,
         pendant_per_day: float,
         fall_per_day: float,
+        anomalies: tuple[Anomaly, ...] = (),
     ) -> None:
+        self.anomalies = anomalies
         self.resident = resident
         self.sensors = sensors
         self.rng = rng
@@ -112,6 +115,9 @@ class Routine:
         bedtime = midnight + rng.gauss(res.bed_hour, 0.4) * HOUR
         bedtime = max(bedtime, t + 8 * HOUR)
         plans = self._appointments(midnight)
+        for fall in self._of("bathroom_fall"):  # a fall happens whatever the plans were
+            if t <= fall.start < bedtime:
+                plans = [p for p in plans if not (p[0] < fall.end and p[0] + p[2] > fall.start)]
         for at, kind, length in plans:
             at = max(at, t)
             if at + length >= bedtime - 30 * MINUTE:
@@ -141,7 +147,16 @@ class Routine:
         hour = res.wake_hour + (0.3 if weekday(midnight) >= 5 else 0.0)
         spread = res.wake_spread_hours
         hour += max(-2 * spread, min(2 * spread, self.rng.gauss(0.0, spread)))
-        return midnight + hour * HOUR
+        wake = midnight + hour * HOUR
+        for anomaly in self._of("not_up", "night_exit"):
+            if anomaly.covers(wake) or (
+                anomaly.kind == "night_exit" and anomaly.end > wake > anomaly.start
+            ):
+                wake = max(wake, anomaly.end + 10 * MINUTE)  # still in bed / not back
+        return wake
+
+    def _of(self, *kinds: str) -> list[Anomaly]:
+        return [a for a in self.anomalies if a.kind in kinds]
 
     def _appointments(self, midnight: float) -> list[tuple[float, str, float]]:
         """Today's fixed points: (time, kind, length in seconds), in time order."""
@@ -195,6 +210,12 @@ class Routine:
         gap = 240.0 if self.resident.lives_alone else 150.0
         while until - t > 2 * MINUTE:
             stint = min(until - t, rng.uniform(0.75, 2.5) * HOUR)
+            fall = next((a for a in self._of("bathroom_fall") if t <= a.start < t + stint), None)
+            if fall is not None:  # into the bathroom, one detection, then nothing
+                t = self._stay("lounge", t, fall.start - t, gap)
+                self._stay("bathroom", t, 1.0, 60)
+                t = max(t, fall.end)
+                continue
             t = self._stay("lounge", t, stint, gap)
             if until - t < 12 * MINUTE:
                 break
@@ -206,6 +227,8 @@ class Routine:
 
     def _meal(self, t: float, length: float, *, kettle: float, fridge: bool = True) -> float:
         rng, s = self.rng, self.sensors
+        if any(a.covers(t) for a in self._of("missed_meals")):
+            return self._stay("lounge", t, length, 240.0)  # no meal, no drink
         t = self._go("kitchen", t)
         end = t + length
         self._motion("kitchen", t, end, 60)
@@ -257,8 +280,18 @@ class Routine:
         earliest, latest = in_bed + 30 * MINUTE, wake - 30 * MINUTE
         if latest <= earliest:
             return
+        exit_ = next((a for a in self._of("night_exit") if in_bed < a.start < wake), None)
+        if exit_ is not None:
+            latest = min(latest, exit_.start - 30 * MINUTE)
+            self._night_exit(exit_)
+        times = sorted(rng.uniform(earliest, latest) for _ in range(visits))
+        infection = next((a for a in self._of("night_bathroom") if a.covers(in_bed)), None)
+        if infection is not None:  # more trips, spread through the night
+            count = visits + infection.extra
+            step = (latest - earliest) / count
+            times = [earliest + step * (i + 0.5) for i in range(count)]
         free_from = earliest
-        for at in sorted(rng.uniform(earliest, latest) for _ in range(visits)):
+        for at in times:
             if at < free_from:
                 continue
             self._emit(at, s.bed.reading("occupied", 0.0))
@@ -268,6 +301,24 @@ class Routine:
             t = self._stay("bedroom", t, rng.uniform(20, 60), 30)
             self._emit(t, s.bed.reading("occupied", 1.0))
             free_from = t + 20 * MINUTE
+
+    def _night_exit(self, anomaly: Anomaly) -> None:
+        """Up in the night and out of the front door; back (to bed) at the anomaly's end."""
+        s = self.sensors
+        self._emit(anomaly.start - 3 * MINUTE, s.bed.reading("occupied", 0.0))
+        self._room = "bedroom"
+        self._motion("bedroom", anomaly.start - 170, anomaly.start - 120, 30)
+        t = self._go("hall", anomaly.start - 60)
+        self._motion("hall", t, t + 30, 30)
+        self._door(anomaly.start)
+        self._state(anomaly.start, "out")
+        back = anomaly.end
+        self._door(back)
+        self._state(back, "asleep")
+        self._room = "hall"
+        self._motion("hall", back + 5, back + 60, 30)
+        t = self._stay("bedroom", back + 60, 2 * MINUTE, 30)
+        self._emit(t, s.bed.reading("occupied", 1.0))
 
     # -- primitives ----------------------------------------------------------------------------
 
