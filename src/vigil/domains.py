@@ -39,6 +39,15 @@ class EntityList:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NavLink:
+    """A page of the domain in the main navigation, for tenants of ``tenant_kinds``."""
+
+    path: str
+    title: str
+    tenant_kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Domain:
     name: str
     description: str = ""
@@ -50,6 +59,8 @@ class Domain:
     lists: tuple[EntityList, ...] = ()
     routers: tuple[Any, ...] = ()
     """FastAPI routers the web app includes (pages and API of the domain)."""
+    nav: tuple[NavLink, ...] = ()
+    """Pages of the domain's routers listed in the main navigation."""
     condition_kinds: dict[str, str] = field(default_factory=dict)
     demo_roles: dict[str, str] = field(default_factory=dict)
     """Tenant kind -> the role a demo sign-in gets for it."""
@@ -93,6 +104,10 @@ class DomainRegistry:
     @property
     def lists(self) -> tuple[EntityList, ...]:
         return tuple(item for domain in self.domains for item in domain.lists)
+
+    @property
+    def nav(self) -> tuple[NavLink, ...]:
+        return tuple(link for domain in self.domains for link in domain.nav)
 
     @property
     def routers(self) -> tuple[Any, ...]:

@@ -174,6 +174,9 @@ def navigation(platform: Platform, principal: Principal, current: str) -> dict[s
     tenant = platform.registry.tenant(principal.tenant)
     links = [("/", "Overview"), ("/alerts", "Alerts")]
     links += [(f"/{item.slug}", item.title) for item in entity_lists(platform, principal)]
+    links += [
+        (link.path, link.title) for link in platform.domains.nav if tenant.kind in link.tenant_kinds
+    ]
     if allows(principal.role, Permission.READ_DEAD_LETTERS):
         links.append(("/dead-letters", "Rejected input"))
     return {"tenant": tenant, "role": principal.role, "links": links, "current": current}
