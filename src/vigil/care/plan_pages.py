@@ -173,7 +173,7 @@ def _board(problem: Problem, plan: Plan) -> dict[str, Any]:
     return {
         "lanes": lanes,
         "hours": hours,
-        "width": BOARD_WIDTH,
+        "width": BOARD_WIDTH + 12,
         "height": len(lanes) * ROW_HEIGHT + 30,
         "row": ROW_HEIGHT - 6,
     }
