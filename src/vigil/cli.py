@@ -114,6 +114,7 @@ def _plan(args: argparse.Namespace) -> int:
 
     from vigil.planning.command import run_plan, write_plan
 
+    _settings(args)  # checked now; the day's visits will come from its store once stored
     day = dt.date.fromisoformat(args.date) if args.date else dt.date.today()
     result = run_plan(args.tenant, day, seconds=args.seconds)
     output = args.output or Path(f"plan-{args.tenant}-{day.isoformat()}.json")
@@ -234,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         "tenant's day is the simulated council day seeded by tenant and date.",
     )
     plan.set_defaults(func=_plan)
+    _add_config(plan)
     plan.add_argument("--tenant", required=True)
     plan.add_argument("--date", type=_date, help="YYYY-MM-DD (default: today)")
     plan.add_argument("--seconds", type=float, default=30.0, help="search time (default 30)")
