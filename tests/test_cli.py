@@ -18,7 +18,7 @@ from vigil.store.schema import event_log, metadata
 from vigil.store.tokens import TokenRepository
 
 VIGIL = Path(sys.executable).with_name("vigil")
-COMMANDS = ("demo", "serve", "simulate", "replay", "migrate", "token")
+COMMANDS = ("demo", "serve", "simulate", "replay", "migrate", "token", "plan")
 DATA = Path("/work/shared/data")
 KASTEREN = DATA / "adl" / "kasteren_house_a"
 

@@ -429,3 +429,35 @@ def test_simulate_mqtt_reports_what_the_server_stored(tmp_path: Path) -> None:
     assert found, result.stderr
     assert found.group(1) == found.group(2), result.stderr
     assert found.group(1) != "0"
+
+
+def test_plan_prints_progress_and_a_summary_and_writes_the_plan(tmp_path: Path) -> None:
+    """``vigil plan`` shows timestamped progress, a summary with visits placed, travel and
+    each visit not placed with its reason, and writes the plan as CSV when asked to."""
+    out = tmp_path / "plan.csv"
+    done = run(
+        "plan", "--tenant", "north", "--date", "2026-12-08", "--seconds", "2",
+        "--output", str(out), cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert re.match(r"\[ +0\.\d s\] planning north on 2026-12-08: \d+ visits, 40 carers", lines[0])
+    summary = next(line for line in lines if "] done: " in line)
+    placed, total = map(int, re.search(r"done: (\d+) of (\d+) visits placed", summary).groups())
+    assert 0 < placed <= total
+    assert re.search(r"travel [\d,]+ min, checker: (feasible|unassigned)$", summary)
+    not_placed = [line for line in lines if line.startswith("  not placed: ")]
+    assert len(not_placed) == min(20, total - placed)
+    assert all(": " in line.removeprefix("  not placed: ") for line in not_placed)
+    assert lines[-1] == f"plan written to {out}"
+    rows = out.read_text().splitlines()
+    assert rows[0].startswith("carer,order,visit,client,start,end")
+    assert len(rows) == 1 + total
+
+
+def test_plan_refuses_a_bad_date_in_one_line(tmp_path: Path) -> None:
+    """A date that is not YYYY-MM-DD is a usage error naming the value, with no plan run."""
+    done = run("plan", "--tenant", "north", "--date", "08/12/2026", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "not a date (YYYY-MM-DD): '08/12/2026'" in done.stderr
+    assert not list(tmp_path.iterdir())

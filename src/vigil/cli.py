@@ -22,6 +22,7 @@ Vigil turns telemetry from connected sensors into proactive action.
   vigil replay     feed a recorded data set through the same path as live devices
   vigil migrate    bring the database to the current schema
   vigil token      create an API token for a tenant and role
+  vigil plan       plan a council's carer visits for a day
 """
 
 
@@ -107,6 +108,30 @@ def _token(args: argparse.Namespace) -> int:
     finally:
         platform.stop()
     return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from vigil.planning.command import run_plan, write_plan
+
+    _settings(args)  # checked now; the day's visits will come from its store once stored
+    day = dt.date.fromisoformat(args.date) if args.date else dt.date.today()
+    result = run_plan(args.tenant, day, seconds=args.seconds)
+    output = args.output or Path(f"plan-{args.tenant}-{day.isoformat()}.json")
+    write_plan(result, output, args.tenant, day)
+    print(f"plan written to {output}")
+    return 0 if result.report.kinds() <= {"unassigned"} else 1
+
+
+def _date(text: str) -> str:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from err
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -206,6 +231,26 @@ def build_parser() -> argparse.ArgumentParser:
         choices=[role.value for role in Role],  # the roles security defines, installer too
     )
     token.add_argument("--name", required=True, help="who or what holds it")
+
+    plan = commands.add_parser(
+        "plan",
+        help="plan a council's carer visits for a day",
+        description="Plan the day's care visits (OR-Tools, warm-started from a greedy plan), "
+        "check the plan independently, print what was placed, what was not and why, and "
+        "write it as JSON or CSV. Until visits and carers are read from the store, a "
+        "tenant's day is the simulated council day seeded by tenant and date.",
+    )
+    plan.set_defaults(func=_plan)
+    _add_config(plan)
+    plan.add_argument("--tenant", required=True)
+    plan.add_argument("--date", type=_date, help="YYYY-MM-DD (default: today)")
+    plan.add_argument("--seconds", type=float, default=30.0, help="search time (default 30)")
+    plan.add_argument(
+        "--output",
+        type=Path,
+        help="where to write the plan: .csv for CSV, otherwise JSON "
+        "(default plan-TENANT-DATE.json)",
+    )
     return parser
 
 

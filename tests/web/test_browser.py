@@ -6,6 +6,7 @@ they are missing, except under ``CI=true``, where that is a failure.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import threading
@@ -301,3 +302,60 @@ def test_alert_queue_raise_escalate_acknowledge_resolve(
     browser.save_screenshot(str(SCREENSHOTS / "vigil-alert-history.png"))
     audit = server.platform.audit.recent("north")
     assert [e.action for e in audit[:2]] == ["resolve", "acknowledge"]
+
+
+def test_carer_plan_board_map_and_carer_run(
+    platform_factory: Callable[..., Platform],
+    sequencer: Sequencer,
+    tokens_for: Callable[[Platform], Tokens],
+    browser: WebDriver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A coordinator opens the carer plan from the navigation: the roster board and the
+    run map are drawn (SVG with a block per visit and a line per run, laid out with a
+    size), the visits not placed are listed, the CSV link is there; following a carer
+    opens their run at phone width with its calendar link."""
+    from selenium.webdriver.common.by import By
+
+    from vigil.care import plan_pages
+    from vigil.planning.scenario import council_day
+
+    plans = plan_pages.SimulatedPlans(
+        seconds=1.0, problem_for=lambda tenant, day: council_day(visits=60, carers=8, seed=5)
+    )
+    monkeypatch.setattr(plan_pages, "PLANS", plans)
+    platform = platform_factory()
+    for server in _serve(platform, tokens_for(platform), sequencer):
+        _sign_in_as_coordinator(browser, server.url)
+        browser.find_element(By.LINK_TEXT, "Carer plan").click()
+        _wait(browser, lambda d: _text(d, "h1").startswith("Carer plan"), timeout=30)
+        day = browser.find_element(By.NAME, "date").get_attribute("value")
+        found = plans.day("north", dt.date.fromisoformat(day))
+        blocks = browser.find_elements(By.CSS_SELECTOR, "svg[data-roster-board] rect[data-visit]")
+        assert len(blocks) == sum(len(r.stops) for r in found.plan.routes)
+        assert all(b.size["width"] > 0 and b.size["height"] > 0 for b in blocks[:10])
+        board = browser.find_element(By.CSS_SELECTOR, "svg[data-roster-board]")
+        assert board.size["width"] >= 700
+        lines = browser.find_elements(By.CSS_SELECTOR, "svg[data-run-map] g[data-run] polyline")
+        assert len(lines) == sum(1 for r in found.plan.routes if r.stops)
+        rows = browser.find_elements(By.CSS_SELECTOR, "tr[data-unplaced-visit]")
+        assert len(rows) == len(found.plan.unassigned)
+        assert "simulated council day" in _text(browser, "[data-plan-origin]")
+        href = browser.find_element(By.CSS_SELECTOR, "a[data-export-csv]").get_attribute("href")
+        assert httpx.get(href, cookies=_cookies(browser)).text.startswith("carer,order,visit")
+        browser.save_screenshot(str(SCREENSHOTS / "vigil-plan.png"))
+
+        route = max(found.plan.routes, key=lambda r: len(r.stops))
+        browser.set_window_size(390, 844)
+        browser.get(f"{server.url}/plan/carers/{route.carer}?date={day}")
+        steps = browser.find_elements(By.CSS_SELECTOR, '[data-run-steps] [data-step="visit"]')
+        assert len(steps) == len(route.stops)
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390  # no sideways scrolling on a phone
+        ics = browser.find_element(By.CSS_SELECTOR, "a[data-ics]").get_attribute("href")
+        assert httpx.get(ics, cookies=_cookies(browser)).text.startswith("BEGIN:VCALENDAR")
+        browser.save_screenshot(str(SCREENSHOTS / "vigil-plan-carer.png"))
+
+
+def _cookies(driver: WebDriver) -> dict[str, str]:
+    return {c["name"]: c["value"] for c in driver.get_cookies()}

@@ -15,10 +15,12 @@ def operators(settings: Settings) -> list[KeyedOperator[Any]]:
 
 
 def _routers() -> tuple[object, ...]:
-    """The caseload page and API (imported here: the web toolkit is only needed to serve)."""
+    """The caseload and carer-plan pages and API (imported here: the web toolkit is only
+    needed to serve)."""
     from vigil.care.pages import api, router
+    from vigil.care.plan_pages import router as plan_router
 
-    return (router, api)
+    return (router, api, plan_router)
 
 
 domain = Domain(
@@ -28,7 +30,10 @@ domain = Domain(
     entity_kinds={"home": "a person's home, with its TEC sensors"},
     operators=operators,
     lists=(EntityList(slug="homes", title="Homes", kinds=("home",), tenant_kinds=("council",)),),
-    navigation=(NavLink(href="/caseload", title="Caseload", tenant_kinds=("council",)),),
+    navigation=(
+        NavLink(href="/caseload", title="Caseload", tenant_kinds=("council",)),
+        NavLink(href="/plan", title="Carer plan", tenant_kinds=("council",)),
+    ),
     routers=_routers(),
     condition_kinds=CONDITION_KINDS,
     demo_roles={"council": "coordinator"},

@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from vigil.planning.checker import check
 from vigil.planning.greedy import greedy_plan
 from vigil.planning.model import Plan, PlanningError, Problem, Route, Stop
+from vigil.planning.repair import repair
 
 Engine = Literal["auto", "ortools", "pyvrp"]
 Progress = Callable[[str], None]
@@ -45,6 +47,10 @@ class Fixed:
     locked: tuple[tuple[str, str], ...] = ()
     unavailable: tuple[str, ...] = ()
     previous: Plan | None = None
+    unplaceable: tuple[str, ...] = ()
+    """Visits no carer may take (their time window closed before the re-plan)."""
+    start: Plan | None = None
+    """Where the search starts (default: ``previous``, else the greedy plan)."""
 
 
 def solve(
@@ -84,7 +90,21 @@ def _solve_ortools(
     pair for its penalty); only if no plan exists are they made droppable, so the
     plan says which visits could not be placed rather than failing."""
     began = time.perf_counter()
-    start = fixed.previous if fixed.previous is not None else greedy_plan(problem)
+    start = fixed.start or fixed.previous
+    if start is None:
+        start = greedy_plan(problem)
+        if start.unassigned:
+            # The greedy plan only ever appends to a run; inserting what it left out
+            # into the middle of runs places many more before the slow search starts.
+            allowed = {
+                v.id: {
+                    c.id for c in problem.carers if c.can_do(v) and c.id not in fixed.unavailable
+                }
+                for v in problem.visits
+            }
+            repaired = repair(problem, start, allowed, {}, start.unassigned)
+            if check(problem, repaired).kinds() <= {"unassigned"}:
+                start = repaired
     if progress is not None:
         progress(
             f"start plan: {sum(len(r.stops) for r in start.routes)} visits placed, "
@@ -145,6 +165,10 @@ def _ortools_once(
     clock = routing.GetDimensionOrDie("time")
 
     frozen_at = {visit_id: carer_id for visit_id, carer_id, _ in fixed.frozen}
+    # A lock to a carer who is now out is released: whoever locked it did not know.
+    locked_to = {v: c for v, c in fixed.locked if c in carer_of and c not in fixed.unavailable}
+    unplaceable = set(fixed.unplaceable)
+    allowed_of: dict[str, set[int]] = {}
     for i, visit in enumerate(visits):
         index = manager.NodeToIndex(i)
         latest = horizon if visit.soft_latest else visit.latest
@@ -153,10 +177,15 @@ def _ortools_once(
             clock.SetCumulVarSoftUpperBound(index, visit.latest, problem.weights.tardiness)
         if visit.id in frozen_at:
             allowed = [carer_of[frozen_at[visit.id]]]
+        elif visit.id in unplaceable:
+            allowed = []
+        elif visit.id in locked_to:
+            allowed = [carer_of[locked_to[visit.id]]]
         else:
             allowed = [
                 k for k, c in enumerate(carers) if c.can_do(visit) and c.id not in fixed.unavailable
             ]
+        allowed_of[visit.id] = set(allowed)
         _allow(routing, index, allowed, n_carers)
         if not allowed and visit.required:
             routing.AddDisjunction([index], int(problem.weights.unassigned))
@@ -209,8 +238,6 @@ def _ortools_once(
         routing.ActiveVar(index).SetValue(1)
         clock.CumulVar(index).SetValue(start)
         locks[carer_of[carer_id]].append(index)
-    for visit_id, carer_id in fixed.locked:
-        _allow(routing, manager.NodeToIndex(index_of[visit_id]), [carer_of[carer_id]], n_carers)
     for k, chain in enumerate(locks):
         # Started visits are a fixed prefix of the carer's run.
         for a, b in zip([routing.Start(k), *chain], chain, strict=False):
@@ -236,18 +263,39 @@ def _ortools_once(
 
     routing.CloseModelWithParameters(params)
     solution = None
+    restoring = time.perf_counter()
     initial = routing.ReadAssignmentFromRoutes(
-        _start_routes(problem, manager, fixed, initial_plan, index_of, carer_of), True
+        _start_routes(problem, manager, fixed, initial_plan, index_of, carer_of, allowed_of),
+        True,
     )
+    restore_seconds = time.perf_counter() - restoring
     if initial is not None:
+        # ReadAssignmentFromRoutes has just timed the start plan (the routes fixed,
+        # every start time, break and slack found by the finalizer). The local search
+        # does that same work again as its first step and for every neighbour it
+        # tries, but under ``lns_time_limit`` (100 ms by default). On a 460-visit day
+        # with breaks and synchronised pairs one such pass takes 0.2-0.3 s, so the
+        # search gave up on the start plan at once (status ROUTING_FAIL), the
+        # warm-start retry failed the same way, and the plan came from an
+        # empty start, half the visits unassigned. Give each pass room to finish.
+        lns = min(max(0.1, 4 * restore_seconds), max(0.1, seconds / 2))
+        params.lns_time_limit.FromMilliseconds(int(lns * 1000))
+        if progress is not None:
+            progress(
+                f"start plan accepted (restored in {restore_seconds:.2f} s; "
+                f"{lns:.2f} s allowed per search step)"
+            )
+        kept = _extract(problem, routing, manager, clock, break_vars, initial, 0.0)
         solution = routing.SolveFromAssignmentWithParameters(initial, params)
-    elif progress is not None:
-        progress("the start plan does not fit the model; OR-Tools builds its own")
-    if solution is None and initial is not None:
-        # Out of time before the search reported anything: the start plan is valid,
-        # so search from it once more for as long again rather than fail.
-        solution = routing.SolveFromAssignmentWithParameters(initial, params)
-    if solution is None:
+        if solution is None:
+            # The search reported nothing (out of time, or it could not rebuild the
+            # start plan): the start plan itself is a valid assignment, so keep it.
+            if progress is not None:
+                progress("no better plan found in time; keeping the start plan")
+            return replace(kept, seconds=time.perf_counter() - began)
+    else:
+        if progress is not None:
+            progress("the start plan does not fit the model; OR-Tools builds its own")
         solution = routing.SolveWithParameters(params)
     if solution is None:
         raise PlanningError(
@@ -283,20 +331,19 @@ def _penalise_changes(problem, routing, manager, previous: Plan, index_of) -> No
 
 
 def _start_routes(
-    problem, manager, fixed: Fixed, start: Plan, index_of, carer_of
+    problem, manager, fixed: Fixed, start: Plan, index_of, carer_of, allowed_of
 ) -> list[list[int]]:
-    """The start plan as OR-Tools routes: visits of carers now out are left out (unless
-    already started), and so is the partner of any double-handed visit left out, since
-    OR-Tools rejects a start plan with half a pair."""
-    frozen = {f[0] for f in fixed.frozen}
+    """The start plan as OR-Tools routes: a visit is left out where its carer may no
+    longer take it (the carer is out and it has not started, it is now locked to
+    someone else, it can no longer be placed), and so is the partner of any
+    double-handed visit left out, since OR-Tools rejects a start plan with half a pair
+    (``ReadAssignmentFromRoutes`` returns ``None``)."""
     keep: dict[str, str] = {}
     for route in start.routes:
         if route.carer not in carer_of:
             continue
         for stop in route.stops:
-            if stop.visit in index_of and (
-                route.carer not in fixed.unavailable or stop.visit in frozen
-            ):
+            if stop.visit in index_of and carer_of[route.carer] in allowed_of[stop.visit]:
                 keep[stop.visit] = route.carer
     for link in problem.links:
         if (link.first in keep) != (link.second in keep):
