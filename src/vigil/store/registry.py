@@ -103,6 +103,17 @@ class RegistryRepository:
         with self.engine.connect() as connection:
             return dict(connection.execute(query).all())  # type: ignore[arg-type]
 
+    def has_entities_of(self, tenant: str, kinds: Sequence[str]) -> bool:
+        """Whether the tenant has any entity of ``kinds``: one index probe, where
+        ``entity_kinds`` counts them all (every page's navigation asks this)."""
+        query = (
+            select(entities.c.id)
+            .where(entities.c.tenant == tenant, entities.c.kind.in_(list(kinds)))
+            .limit(1)
+        )
+        with self.engine.connect() as connection:
+            return connection.execute(query).first() is not None
+
     def entity_page(
         self, tenant: str, kinds: Sequence[str], *, limit: int, offset: int = 0
     ) -> tuple[list[Entity], int]:

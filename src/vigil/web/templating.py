@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from vigil.catalog import Tenant
 from vigil.domains import EntityList
 from vigil.errors import Forbidden, InvalidRequest, NotAuthenticated, NotFound
 from vigil.platform import Platform
@@ -159,21 +160,23 @@ class PageRoute(APIRoute):
         return page
 
 
-def entity_lists(platform: Platform, principal: Principal) -> list[EntityList]:
+def entity_lists(
+    platform: Platform, principal: Principal, tenant: Tenant | None = None
+) -> list[EntityList]:
     """The domains' list pages that apply: the tenant's kind, or kinds it has entities of."""
-    tenant_kind = platform.registry.tenant(principal.tenant).kind
-    kinds = set(platform.registry.entity_kinds(principal.tenant))
+    tenant = tenant or platform.registry.tenant(principal.tenant)
     return [
         item
         for item in platform.domains.lists
-        if tenant_kind in item.tenant_kinds or kinds.intersection(item.kinds)
+        if tenant.kind in item.tenant_kinds
+        or platform.registry.has_entities_of(tenant.id, item.kinds)
     ]
 
 
 def navigation(platform: Platform, principal: Principal, current: str) -> dict[str, Any]:
     tenant = platform.registry.tenant(principal.tenant)
     links = [("/", "Overview"), ("/alerts", "Alerts")]
-    links += [(f"/{item.slug}", item.title) for item in entity_lists(platform, principal)]
+    links += [(f"/{item.slug}", item.title) for item in entity_lists(platform, principal, tenant)]
     links += [
         (n.href, n.title) for n in platform.domains.navigation if tenant.kind in n.tenant_kinds
     ]
