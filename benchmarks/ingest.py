@@ -111,6 +111,9 @@ def free_port() -> int:
 
 
 class Server:
+    domains = "monitoring"
+    """Whose operators the server runs (``--domains``)."""
+
     def __init__(
         self,
         devices: int,
@@ -128,6 +131,7 @@ class Server:
         ]  # fmt: skip
         if mqtt_prefix:
             command += ["--mqtt-prefix", mqtt_prefix]
+        command += ["--domains", self.domains]
         if os.environ.get("VIGIL_BENCH_SWITCH"):
             command += ["--switch-interval", os.environ["VIGIL_BENCH_SWITCH"]]
         if os.environ.get("VIGIL_BENCH_SYNCHRONOUS"):
@@ -819,6 +823,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="a short run for smoke tests")
+    parser.add_argument(
+        "--domains",
+        default="monitoring",
+        help="domains whose operators the server runs, comma-separated, or 'all' (default: "
+        "monitoring, the engine's own operators; 'all' adds care's per-home operator)",
+    )
     parser.add_argument("--readings", type=int, help="readings for each throughput run")
     parser.add_argument("--no-mqtt", action="store_true", help="skip the MQTT runs")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP runs")
@@ -882,6 +892,7 @@ def main() -> None:
         "--page-pause", type=float, default=0.05, help="seconds between rounds of page requests"
     )
     args = parser.parse_args()
+    Server.domains = args.domains
     if args.all:
         args.postgresql = args.scale = args.influxdb = True
         args.pages = args.pages or DEFAULT_PAGES
@@ -900,7 +911,12 @@ def main() -> None:
         args.page_readings = 100_000 if quick else 10_000_000
     args.page_seconds = args.page_seconds or (5.0 if quick else 60.0)
     batch = 1000
-    results: dict = {"command": " ".join(["python", *sys.argv]), "machine": machine(), **PUBLISHED}
+    results: dict = {
+        "command": " ".join(["python", *sys.argv]),
+        "machine": machine(),
+        "domains": args.domains,
+        **PUBLISHED,
+    }
 
     http_ok = not args.no_http
     if http_ok:

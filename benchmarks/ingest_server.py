@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.catalog import Catalog, Device, Entity, Tenant
 from vigil.config import Settings
+from vigil.domains import Domain, DomainRegistry
 from vigil.engine.keyed import Emitted
 from vigil.ingest.mqtt import mqtt_service
 from vigil.platform import Platform
@@ -132,6 +133,19 @@ class GcClock:
         }
 
 
+def bench_domains(names: str) -> DomainRegistry:
+    """The domains asked for; the bench's tenants are councils, so without the care
+    domain a stand-in with no operators serves that kind of tenant."""
+    installed = DomainRegistry.discover().domains
+    if names == "all":
+        return DomainRegistry(installed)
+    wanted = {name.strip() for name in names.split(",")}
+    chosen = [domain for domain in installed if domain.name in wanted]
+    if not any("council" in domain.tenant_kinds for domain in chosen):
+        chosen.append(Domain(name="bench", tenant_kinds=("council",)))
+    return DomainRegistry(chosen)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     store = parser.add_mutually_exclusive_group(required=True)
@@ -143,6 +157,12 @@ def main() -> None:
     parser.add_argument("--mqtt-prefix")
     parser.add_argument("--switch-interval", type=float)
     parser.add_argument("--synchronous", choices=["FULL", "NORMAL"], default="FULL")
+    parser.add_argument(
+        "--domains",
+        default="monitoring",
+        help="installed domains whose operators run, comma-separated, or 'all' "
+        "(default: the engine's own, domain-agnostic monitoring operators)",
+    )
     args = parser.parse_args()
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)
@@ -154,7 +174,7 @@ def main() -> None:
               "client_id": f"bench-{args.port}"},
         web={"port": args.port},
     )  # fmt: skip
-    platform = Platform(settings)
+    platform = Platform(settings, domains=bench_domains(args.domains))
     platform.apply_catalog(catalog(args.devices, args.entities))
     probe = LatencyProbe()
     gc_clock = GcClock()
