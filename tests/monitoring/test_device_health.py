@@ -158,3 +158,37 @@ def test_stuck_needs_the_time_as_well_as_the_count() -> None:
     health = DeviceHealth(stuck_after_seconds=3600.0, stuck_min_readings=5)
     events = _stuck_run(7.0, [float(i) for i in range(30)], step=60.0)  # 29 min
     assert _signals(health, events) == []
+
+
+def _plc(cycles: list[float]) -> list[LogEvent]:
+    """A PLC reporting ``cycle_count`` (the given values) and ``reject_count`` (always
+    0) every 10 minutes."""
+    events: list[LogEvent] = []
+    for i, cycle in enumerate(cycles):
+        time = T0 + 600.0 * i
+        events.append(_reading(2 * i + 1, time, "cycle_count", cycle, device="plc"))
+        events.append(_reading(2 * i + 2, time, "reject_count", 0.0, device="plc"))
+    return events
+
+
+def test_an_idle_machine_is_not_stuck() -> None:
+    """Off shift, every metric of a machine is still (cycle_count and reject_count
+    both constant for 7 h): an idle machine, not a faulty sensor, so no
+    ``sensor_stuck`` at the default thresholds (issue 7, item 19)."""
+    assert _signals(DeviceHealth(), _plc([0.0] * 43)) == []
+
+
+def test_a_running_machine_with_a_still_counter_is_stuck() -> None:
+    """The same machine running (cycle_count rising) with reject_count still at 0:
+    ``sensor_stuck`` opens on reject_count once 6 h and 12 readings have passed."""
+    signals = _signals(DeviceHealth(), _plc([float(c) for c in range(43)]))
+    assert signals == [
+        (
+            74,
+            "sensor_stuck",
+            "open",
+            "sensor_stuck:plc:reject_count",
+            "plc reject_count has read exactly 0 for 6.0 h (37 readings in a row) while its "
+            "other readings changed; it may be faulty.",
+        )
+    ]
