@@ -1,4 +1,5 @@
-"""Every operator exported by any ``vigil`` package passes every contract check.
+"""Every operator exported by any ``vigil`` package passes every contract check,
+with its defaults and as the installed domains build it for production.
 
 Operators are found, not listed: each package's ``__all__`` is read and every
 ``KeyedOperator`` subclass in it is checked, so an operator added later is
@@ -15,8 +16,10 @@ from typing import Any
 import pytest
 
 import vigil
+from vigil.config import Settings
+from vigil.domains import DomainRegistry
 from vigil.engine.operator import KeyedOperator
-from vigil.events import Event
+from vigil.events import Event, Reading
 from vigil.testing import Check, sample_events, yield_checks
 
 
@@ -64,6 +67,16 @@ def _cases() -> list[Any]:
     return cases
 
 
+def _production_cases() -> list[Any]:
+    """Every check on every operator as ``DomainRegistry.discover().operators(Settings())``
+    builds it: the configuration a deployment runs, which may differ from defaults."""
+    cases = []
+    for operator in DomainRegistry.discover().operators(Settings()):
+        for check in yield_checks(operator):
+            cases.append(pytest.param(operator, check, id=f"{operator.name}-{check.__name__}"))
+    return cases
+
+
 @pytest.fixture(scope="module")
 def events() -> list[Event]:
     return sample_events(seed=0)
@@ -90,3 +103,29 @@ def test_constructible_with_defaults(cls: type[KeyedOperator[Any]]) -> None:
 def test_contract(cls: type[KeyedOperator[Any]], check: Check, events: list[Event]) -> None:
     """The operator, with default configuration, has the property the check states."""
     check(cls(), events)
+
+
+@pytest.mark.parametrize(("operator", "check"), _production_cases())
+def test_contract_as_deployed(
+    operator: KeyedOperator[Any], check: Check, events: list[Event]
+) -> None:
+    """The operator, configured as the domains build it from settings, has the property."""
+    check(operator, events)
+
+
+def test_production_operators_are_checked() -> None:
+    """The domains build the shipped operators, so the production cases are not empty."""
+    names = {operator.name for operator in DomainRegistry.discover().operators(Settings())}
+    assert {"device_health", "last_value", "history"} <= names
+
+
+def test_an_operator_without_process_cannot_be_built() -> None:
+    """``process`` is abstract: a subclass that forgets it fails at construction, not
+    silently on the first event."""
+
+    class NoProcess(KeyedOperator[Reading]):
+        name = "no_process"
+        State = Reading
+
+    with pytest.raises(TypeError, match=r"abstract method.*process"):
+        NoProcess()  # type: ignore[abstract]

@@ -207,6 +207,7 @@ class Platform:
             checkpoint_max_seconds=self.settings.engine.checkpoint_max_seconds,
         )
         runtime.add_sink(self.bus.publish)
+        runtime.progress_listeners.append(self.ingestor.operators_advanced)
         return runtime
 
     @property

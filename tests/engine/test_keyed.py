@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import msgspec
 import pytest
 
+from tests.engine.wall_clock_helper import stamp
 from vigil.engine.keyed import Emitted, KeyedRunner
 from vigil.engine.operator import KeyedOperator, LatePolicy, Output
 from vigil.events import Event, Reading
@@ -228,6 +229,26 @@ class ReadsWallClock(Silence):
         return state, [stamped]
 
 
+class ReadsWallClockInAHelper(Silence):
+    """Reads the clock through a helper module that did ``from time import time``."""
+
+    name = "reads_wall_clock_in_a_helper"
+
+    def process(self, state: SilenceState, event: Event) -> tuple[SilenceState, list[Output]]:
+        state, outputs = super().process(state, event)
+        # The outputs do not change with the clock: only the guard can see this.
+        return state, [msgspec.structs.replace(outputs[0], data={"dated": stamp() > 0})]
+
+
+class KeyByHash(Silence):
+    """Keys by ``hash()`` of a string, which differs between processes."""
+
+    name = "key_by_hash"
+
+    def key(self, event: Event) -> str | None:
+        return str(hash(event.entity) % 1000)
+
+
 class GlobalCounter(Silence):
     name = "global_counter"
     counted: ClassVar[list[int]] = [0]
@@ -311,6 +332,8 @@ class StoresParamsElsewhere(Silence):
     ("broken", "caught_by"),
     [
         (ReadsWallClock, "check_no_wall_clock"),
+        (ReadsWallClockInAHelper, "check_no_wall_clock"),
+        (KeyByHash, "check_key_stable_across_processes"),
         (GlobalCounter, "check_deterministic"),
         (GlobalCounter, "check_state_round_trip"),
         (InstanceState, "check_keeps_no_state_on_itself"),

@@ -223,6 +223,29 @@ async def test_ingest_waits_while_operators_lag(platform: Platform) -> None:
     assert result.accepted == 1
 
 
+async def test_back_pressure_ends_when_the_runtime_reports_progress(platform: Platform) -> None:
+    """Input held back by back-pressure is let in as soon as the runtime's thread
+    reports that its processed offset advanced: woken, not found by polling (the
+    fallback re-check is set far beyond the time allowed here)."""
+    lag = [10]
+    platform.ingestor.operator_lag = lambda: lag[0]
+    platform.ingestor.settings = platform.settings.ingest.model_copy(update={"max_operator_lag": 5})
+    platform.ingestor.recheck_seconds = 60.0
+    task = asyncio.create_task(ingest(platform, batch_json(reading(seq=1))))
+    await asyncio.sleep(0.05)
+    assert not task.done() and platform.log.count("north") == 0
+
+    def runtime_catches_up() -> None:  # what the runtime's thread does
+        lag[0] = 0
+        platform.runtime._set_processed(platform.runtime.processed_offset + 1)
+
+    started = time.monotonic()
+    await asyncio.to_thread(runtime_catches_up)
+    result = await asyncio.wait_for(task, 2)
+    assert result.accepted == 1
+    assert time.monotonic() - started < 1.0
+
+
 async def test_waiting_input_keeps_its_place(platform: Platform) -> None:
     """A message held back by back-pressure is not overtaken by a later one of the same
     device (which would then be refused as out of order)."""

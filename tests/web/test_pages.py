@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from vigil.catalog import Catalog, Device, Entity, Tenant
 from vigil.platform import Platform
 from vigil.web.app import create_app
 from vigil.web.templating import ago, number
@@ -320,6 +321,82 @@ def test_names_are_escaped(site: Site, evil_name: str) -> None:
         assert page.status_code == 200
         assert evil_name not in page.text
         assert "&lt;script&gt;alert(" in page.text
+
+
+# -- a line, its machine, a home with attributes (issue 7, item 18) -------------------
+
+LINE_CATALOG = Catalog(
+    tenants=(
+        Tenant(id="north", name="North Council", kind="council"),
+        Tenant(id="plant", name="Riverside Plant", kind="plant"),
+    ),
+    entities=(
+        Entity(tenant="plant", id="plant.l1", kind="line", name="Line A"),
+        Entity(tenant="plant", id="plant.m3", kind="machine", name="Press 3", parent="plant.l1"),
+        Entity(
+            tenant="north",
+            id="north.h3",
+            kind="home",
+            name="Flat 3",
+            attributes={"fall_detector": False, "floor": 2},
+        ),
+    ),
+    devices=(
+        Device(
+            tenant="plant",
+            id="plant.m3.plc",
+            entity="plant.m3",
+            kind="plc",
+            metrics=("cycle_count",),
+            heartbeat=30.0,
+        ),
+    ),
+)
+
+
+@pytest.fixture
+def line_site(site: Site, sequencer: Sequencer) -> Site:
+    """The site with a line whose only machine reported just now."""
+    site.platform.apply_catalog(LINE_CATALOG)
+    body = sequencer.batch(
+        sequencer.event("plant", "plant.m3.plc", "plant.m3", metric="cycle_count", value=7)
+    )
+    assert ingest(site.client, site.tokens.plant_gateway, body).status_code == 200
+    site.platform.wait_until_processed()
+    return site
+
+
+def test_a_heartbeat_under_a_minute_is_shown_in_seconds(line_site: Site) -> None:
+    """A 30-second heartbeat reads "30 s", not "0 min"."""
+    page = line_site.get("/entities/plant.m3", line_site.tokens.engineer)
+    assert page.status_code == 200
+    assert "reports at least every 30 s" in page.text
+    assert "0 min" not in page.text
+
+
+def test_attributes_are_shown_as_people_read_them(line_site: Site) -> None:
+    """Attribute names as labels and booleans as yes/no, never ``fall_detector False``."""
+    text = line_site.get("/entities/north.h3", line_site.tokens.coordinator).text
+    assert "<div><dt>Fall detector</dt><dd>no</dd></div>" in text
+    assert "<div><dt>Floor</dt><dd>2</dd></div>" in text
+    assert "False" not in text
+
+
+def test_a_line_lists_its_machines_and_is_seen_through_them(line_site: Site) -> None:
+    """A line has no devices of its own: its page lists its machines and its last
+    update is its newest machine's, and the list of lines shows it seen, not "never"."""
+    text = line_site.get("/entities/plant.l1", line_site.tokens.engineer).text
+    assert (
+        '<li data-child="plant.m3"><a href="/entities/plant.m3">Press 3</a> · machine</li>' in text
+    )
+    updated = text.split("data-last-updated>", 1)[1].split("</span> ·", 1)[0]
+    assert "never" not in updated
+    assert 'class="ago" data-ago=' in updated
+    listing = line_site.get("/lines", line_site.tokens.engineer)
+    assert listing.status_code == 200
+    row = listing.text.split('<tr data-entity="plant.l1">', 1)[1].split("</tr>", 1)[0]
+    assert ">just now</time>" in row
+    assert "never" not in row
 
 
 # -- helpers -----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from functools import partial
 from typing import Any
@@ -122,6 +122,8 @@ class EmbeddedRuntime:
         self.write_retries = write_retries
         self.retry_seconds = retry_seconds
         self.sinks: list[OutputSink] = []
+        self.progress_listeners: list[Callable[[int], None]] = []
+        """Called from the runtime's thread with the new processed offset as it advances."""
         self._queue: queue.SimpleQueue[list[LogRecord] | _Stop | _Flush] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="vigil-runtime", daemon=True)
         self._progress = threading.Condition()
@@ -328,8 +330,12 @@ class EmbeddedRuntime:
 
     def _set_processed(self, offset: int) -> None:
         with self._progress:
+            advanced = offset > self._processed
             self._processed = max(self._processed, offset)
             self._progress.notify_all()
+        if advanced:
+            for listener in self.progress_listeners:
+                listener(offset)
 
     def _handle(self, batch: list[LogRecord]) -> None:
         # Events derived by an operator are handed to the operators after it in the same

@@ -128,6 +128,9 @@ class Ingestor:
         self._dead_since_prune = PRUNE_EVERY_DEAD_LETTERS  # prune once soon after start
         self.in_flight = 0
         self.peak_in_flight = 0
+        self._advanced = asyncio.Event()
+        self._waiting = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @contextlib.contextmanager
     def slot(self) -> Iterator[None]:
@@ -369,18 +372,50 @@ class Ingestor:
                     self.counters.gap(event.tenant, event.device, event.seq - previous - 1)
         return accepted, claims, rejected, maybe_resent
 
+    recheck_seconds = 0.5
+    """While held back, the lag is also looked at this often without being woken (a
+    runtime that failed, or a lag source that does not call ``operators_advanced``)."""
+
+    def operators_advanced(self, offset: int = 0) -> None:
+        """The operators have processed more of the log: wake input held back.
+
+        Safe to call from any thread (the runtime calls it from its own); costs a
+        counter look-up unless input is waiting."""
+        loop = self._loop
+        if self._waiting and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._advanced.set)
+
     async def _wait_for_operators(self, wait_limit: float | None) -> None:
-        """Back-pressure: hold new input while the operators are far behind the log."""
+        """Back-pressure: hold new input while the operators are far behind the log.
+
+        Woken by ``operators_advanced`` rather than polling."""
         if self.operator_lag is None:
             return
+        if self.operator_lag() <= self.settings.max_operator_lag:
+            return
+        self._loop = asyncio.get_running_loop()
         deadline = None if wait_limit is None else time.monotonic() + wait_limit
-        while self.operator_lag() > self.settings.max_operator_lag:
-            if deadline is not None and time.monotonic() > deadline:
-                self.counters.overloaded["operator_lag"] += 1
-                raise Overloaded(
-                    f"the operators are behind; waited {wait_limit:g} s", retry_after=wait_limit
-                )
-            await asyncio.sleep(0.005)
+        self._waiting += 1
+        try:
+            while True:
+                self._advanced.clear()  # before the look: progress after it wakes us
+                if self.operator_lag() <= self.settings.max_operator_lag:
+                    return
+                wait = self.recheck_seconds
+                if deadline is not None:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        self.counters.overloaded["operator_lag"] += 1
+                        raise Overloaded(
+                            f"the operators are behind; waited {wait_limit:g} s",
+                            retry_after=wait_limit,
+                        )
+                    wait = min(wait, left)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await self._advanced.wait()
+        finally:
+            self._waiting -= 1
 
     async def _refresh_if_unknown(self, events: list[tuple[int, Event]]) -> None:
         """Devices registered by another process (an administrator, ``vigil simulate``)

@@ -17,6 +17,9 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import os
+import pickle
+import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -209,6 +212,45 @@ def check_keys_isolated(operator: Operator, events: Sequence[Event]) -> None:
     _check_groups_isolated(operator, records(moved), "key")
 
 
+_KEYS_ELSEWHERE = """
+import pickle, sys
+operator, events = pickle.load(sys.stdin.buffer)
+pickle.dump([operator.key(event) for event in events], sys.stdout.buffer)
+"""
+
+
+def check_key_stable_across_processes(operator: Operator, events: Sequence[Event]) -> None:
+    """``key()`` gives the same key for the same event in another process.
+
+    Checkpointed state is stored under its key; a key built with ``hash()`` (or
+    anything else seeded per process) would give every restart a fresh, empty
+    state. The operator and the events are pickled to a new interpreter run with
+    a different ``PYTHONHASHSEED``, which computes the keys again.
+    """
+    try:
+        payload = pickle.dumps((operator, list(events)))
+    except Exception as err:
+        raise AssertionError(f"operator cannot be pickled to another process: {err}") from err
+    seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
+    env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run(
+        [sys.executable, "-c", _KEYS_ELSEWHERE],
+        input=payload,
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    require(result.returncode == 0, f"computing keys in another process failed: {result.stderr!r}")
+    elsewhere = pickle.loads(result.stdout)
+    for event, there in zip(events, elsewhere, strict=True):
+        here = operator.key(event)
+        require(
+            here == there,
+            f"key {here!r} here but {there!r} in a process with PYTHONHASHSEED={seed}: {event!r}",
+        )
+
+
 def _late_copies(operator: Operator, log: Sequence[LogRecord], margin: float) -> list[LogRecord]:
     """Copies of about 20 events, each placed right after the original and dated
     ``allowed_lateness + margin`` before its key's watermark at that point."""
@@ -304,7 +346,13 @@ def check_odd_inputs(operator: Operator, events: Sequence[Event]) -> None:
 
 
 def yield_checks(operator: Operator) -> Iterator[Check]:
-    """The checks that apply to ``operator``; each is called as ``check(operator, events)``."""
+    """The checks that apply to ``operator``; each is called as ``check(operator, events)``.
+
+    There is no seeding check (same seed, same outputs; another seed, other
+    outputs) because no Vigil operator is stochastic: none takes a seed or draws
+    a random number, and ``check_no_wall_clock`` fails one that reads unseeded
+    randomness. Add one here when a stochastic operator arrives.
+    """
     yield check_declares_identity
     yield check_params_stored_under_their_names
     yield check_deterministic
@@ -313,6 +361,7 @@ def yield_checks(operator: Operator) -> Iterator[Check]:
     yield check_state_round_trip
     yield check_tenants_isolated
     yield check_keys_isolated
+    yield check_key_stable_across_processes
     if operator.late_policy is LatePolicy.DROP:
         yield check_late_events_dropped
     else:

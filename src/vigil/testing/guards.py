@@ -19,9 +19,11 @@ import datetime as _datetime
 import os
 import random
 import sys
+import sysconfig
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 from unittest import mock
@@ -106,20 +108,72 @@ def _targets() -> list[tuple[object, str, Any]]:
     return targets
 
 
+def _library_paths() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    found = {paths[name] for name in ("stdlib", "platstdlib", "purelib", "platlib")}
+    found |= {str(Path(os.__file__).parent)}
+    return tuple(str(Path(path).resolve()) + os.sep for path in found)
+
+
+_LIBRARIES = _library_paths()
+
+
+def _is_project_module(module: ModuleType) -> bool:
+    """A module of the project (or of the tests), not of the standard library or an
+    installed package: one whose imported names may be patched without touching
+    threads the guard knows nothing about."""
+    name = module.__name__
+    if name == "vigil" or name.startswith("vigil."):
+        return True
+    path = getattr(module, "__file__", None)
+    if not path or name == __name__:
+        return False
+    return not str(Path(path).resolve()).startswith(_LIBRARIES)
+
+
+def guarded_modules(start: Iterable[ModuleType] = ()) -> list[ModuleType]:
+    """Every loaded ``vigil`` module, ``start``, and the project modules they reach.
+
+    Reached means: a module-level name refers to the module, or to a function or
+    class defined in it, followed transitively; so a helper that did ``from time
+    import time`` is found through the operator module that imports the helper.
+    This module itself is left alone (it keeps the originals).
+    """
+    loaded = sys.modules
+    seen: dict[str, ModuleType] = {}
+    todo = [m for n, m in list(loaded.items()) if n == "vigil" or n.startswith("vigil.")]
+    todo += list(start)
+    while todo:
+        module = todo.pop()
+        if module.__name__ in seen or module.__name__ == __name__:
+            continue
+        seen[module.__name__] = module
+        for value in list(vars(module).values()):
+            if isinstance(value, ModuleType):
+                target = value
+            else:
+                owner = getattr(value, "__module__", None)
+                target = loaded.get(owner) if isinstance(owner, str) else None
+            if target is not None and target.__name__ not in seen and _is_project_module(target):
+                todo.append(target)
+    return [seen[name] for name in sorted(seen)]
+
+
 @contextlib.contextmanager
 def forbid_wall_clock(modules: Iterable[ModuleType] = ()) -> Iterator[None]:
-    """Patch the clock and global randomness, also where ``modules`` imported them by name.
+    """Patch the clock and global randomness, also where modules imported them by name.
 
     ``from datetime import datetime`` or ``from time import time`` bind the
-    original at import time, so each module in ``modules`` has such names
-    replaced as well.
+    original at import time, so such names are replaced as well in every module
+    ``guarded_modules(modules)`` returns: all of ``vigil``, ``modules`` (say, the
+    operator's own) and the project's helper modules they use.
     """
     targets = _targets()
     replacements = {id(getattr(owner, name)): new for owner, name, new in targets}
     with contextlib.ExitStack() as stack:
         for owner, name, new in targets:
             stack.enter_context(mock.patch.object(owner, name, new))
-        for module in modules:
+        for module in guarded_modules(modules):
             for name, value in list(vars(module).items()):
                 new = replacements.get(id(value))
                 if new is not None:

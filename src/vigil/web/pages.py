@@ -177,7 +177,7 @@ def _entity_list(
     attention_ids = [entity for entity, _ in open_counts.most_common(PAGE_SIZE)]
     names = platform.registry.entity_names(tenant, attention_ids, kinds=item.kinds)
     attention = [(e, names[e], open_counts[e]) for e in attention_ids if e in names]
-    last_seen = platform.projections.last_seen(tenant, [e.id for e in entities])
+    last_seen = _last_seen(platform, tenant, [e.id for e in entities])
     rows = [(entity, last_seen.get(entity.id), open_counts[entity.id]) for entity in entities]
     pages = max(1, -(-total // PAGE_SIZE))
     return render(
@@ -193,6 +193,25 @@ def _entity_list(
         total=total,
         slug=slug,
     )
+
+
+def _last_seen(platform: Platform, tenant: str, ids: list[str]) -> dict[str, float]:
+    """When each entity last reported; one with no devices of its own (a line) was
+    last seen when the newest of its children was."""
+    seen = platform.projections.last_seen(tenant, ids)
+    children = {
+        e: [c.id for c in platform.registry.children(tenant, e)] for e in ids if e not in seen
+    }
+    if not any(children.values()):
+        return seen
+    child_seen = platform.projections.last_seen(
+        tenant, [c for kids in children.values() for c in kids]
+    )
+    for entity, kids in children.items():
+        times = [child_seen[c] for c in kids if c in child_seen]
+        if times:
+            seen[entity] = max(times)
+    return seen
 
 
 @router.get("/entities/{entity_id}")
@@ -215,6 +234,8 @@ def entity_page(
     conditions = platform.conditions.for_entity(tenant, entity_id, limit=50)
     children = platform.registry.children(tenant, entity_id)
     updated = max((value.time for value in latest.values()), default=None)
+    if updated is None and children:
+        updated = _last_seen(platform, tenant, [entity_id]).get(entity_id)
     return render(
         request,
         "entity.html",

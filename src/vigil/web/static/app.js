@@ -105,7 +105,15 @@
     var spanT = t1 - t0 || 1, spanV = hi - lo || 1;
     function x(t) { return points.length === 1 ? 100 : ((t - t0) / spanT) * 100; }
     function y(v) { return hi === lo ? 12 : 22 - ((v - lo) / spanV) * 20; }
-    var coords = points.map(function (p) { return x(p[0]).toFixed(2) + "," + y(p[1]).toFixed(2); });
+    // A 0/1 sensor (a door, a motion detector) holds its value until the next reading:
+    // drawn as steps, not as a slope between two states it never passed through.
+    var binary = points.every(function (p) { return p[1] === 0 || p[1] === 1; });
+    svg.setAttribute("data-spark-shape", binary ? "steps" : "line");
+    var coords = [];
+    points.forEach(function (p, i) {
+      if (binary && i > 0) coords.push(x(p[0]).toFixed(2) + "," + y(points[i - 1][1]).toFixed(2));
+      coords.push(x(p[0]).toFixed(2) + "," + y(p[1]).toFixed(2));
+    });
     // One reading is no trend: the title still says what there is.
     var title = document.createElementNS(SVG, "title");
     title.textContent = points.length + " readings, from " + formatValue(lo) + " to " + formatValue(hi);
