@@ -89,4 +89,14 @@ def test_constructible_with_defaults(cls: type[KeyedOperator[Any]]) -> None:
 @pytest.mark.parametrize(("cls", "check"), _cases())
 def test_contract(cls: type[KeyedOperator[Any]], check: Check, events: list[Event]) -> None:
     """The operator, with default configuration, has the property the check states."""
-    check(cls(), events)
+    check(cls(), _with_inputs(cls, events))
+
+
+def _with_inputs(cls: type[KeyedOperator[Any]], events: list[Event]) -> list[Event]:
+    """The sample stream, plus what an operator that consumes only derived events says
+    those look like (a ``sample_inputs()`` class method), merged in time order."""
+    inputs = getattr(cls, "sample_inputs", None)
+    if inputs is None:
+        return events
+    merged = sorted([*events, *inputs()], key=lambda event: event.timestamp)
+    return merged  # type: ignore[return-value]

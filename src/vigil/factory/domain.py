@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from vigil.config import Settings
 from vigil.domains import Domain, EntityList
+from vigil.engine.operator import KeyedOperator
+from vigil.factory.line import LineOEE
+from vigil.factory.machine import CONDITION_KINDS, MachineOEE
+
+
+def operators(settings: Settings) -> list[KeyedOperator[Any]]:
+    """Machine state and OEE, then the line roll-up that consumes what it derives."""
+    return [MachineOEE(), LineOEE()]
+
 
 domain = Domain(
     name="factory",
@@ -13,10 +25,12 @@ domain = Domain(
         "line": "a production line",
         "cell": "a 5G radio cell",
     },
+    operators=operators,
     lists=(
         EntityList(slug="machines", title="Machines", kinds=("machine",), tenant_kinds=("plant",)),
         EntityList(slug="lines", title="Lines", kinds=("line",), tenant_kinds=("plant",)),
         EntityList(slug="cells", title="5G cells", kinds=("cell",), tenant_kinds=("plant",)),
     ),
+    condition_kinds=CONDITION_KINDS,
     demo_roles={"plant": "engineer"},
 )
