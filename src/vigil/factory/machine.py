@@ -291,6 +291,8 @@ class MachineOEE(KeyedOperator[MachineState]):
         if state.clock is not None and now > state.clock:
             self._advance(state, now, outputs)
             self._check_down(state, now, outputs)
+            if now - state.published >= self.publish_seconds:
+                self._publish(state, now, outputs)  # a quiet machine's page moves on too
         return state, outputs
 
     # -- time accounting ---------------------------------------------------------------
@@ -394,7 +396,9 @@ class MachineOEE(KeyedOperator[MachineState]):
         total = getattr(state.shift, field) + delta
         if math.isfinite(total):
             setattr(state.shift, field, total)
-        if delta and time - state.published >= self.publish_seconds:
+        # Counters reported together (cycles, good, rejects at one time) publish together.
+        due = time - state.published >= self.publish_seconds or time == state.published
+        if due:
             self._publish(state, time, outputs)
 
     # -- what it says ------------------------------------------------------------------
