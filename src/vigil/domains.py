@@ -30,6 +30,16 @@ OperatorsFactory = Callable[[Settings], Sequence[KeyedOperator[Any]]]
 
 
 @dataclass(frozen=True, kw_only=True)
+class Column:
+    """A column of a list page: each entity's latest value of ``metric`` from ``device``
+    (a sensor, or the name operators write their derived values under)."""
+
+    title: str
+    device: str
+    metric: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class EntityList:
     """A list page: ``/slug`` shows entities of ``kinds``, for tenants of ``tenant_kinds``."""
 
@@ -37,6 +47,8 @@ class EntityList:
     title: str
     kinds: tuple[str, ...]
     tenant_kinds: tuple[str, ...]
+    columns: tuple[Column, ...] = ()
+    """Latest values shown beside each entity (all columns read one device)."""
 
 
 @dataclass(frozen=True, kw_only=True)

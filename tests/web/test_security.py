@@ -358,6 +358,7 @@ def test_reads_are_audited_through_the_writer(site: tuple[TestClient, Platform, 
     client, platform, tokens = site
     headers = {"Authorization": f"Bearer {tokens.coordinator}"}
     entity = platform.registry.entities("north")[0].id
+    platform.wait_until_processed()  # the catalog's checkpoints are committed, not racing
     before = (platform.writer.jobs, len(platform.audit.recent("north")))
     response = client.get(f"/api/v1/entities/{entity}", headers=headers)
     assert response.status_code == 200

@@ -91,6 +91,26 @@ class ProjectionRepository:
         with self.engine.connect() as connection:
             return {entity: time for entity, time in connection.execute(query).all()}
 
+    def latest_of(
+        self, tenant: str, entities: Sequence[str], *, device: str, metrics: Sequence[str]
+    ) -> dict[str, dict[str, LatestValue]]:
+        """Per entity of ``entities``, its latest value of each of ``metrics`` from
+        ``device``: a summary of many entities (a list page) in one query."""
+        if not entities or not metrics:
+            return {}
+        query = select(latest_values).where(
+            latest_values.c.tenant == tenant,
+            latest_values.c.entity.in_(list(entities)),
+            latest_values.c.device == device,
+            latest_values.c.metric.in_(list(metrics)),
+        )
+        found: dict[str, dict[str, LatestValue]] = {}
+        with self.engine.connect() as connection:
+            for row in connection.execute(query).mappings():
+                value = LatestValue(**row)
+                found.setdefault(value.entity, {})[value.metric] = value
+        return found
+
     def history(
         self, tenant: str, entity: str, *, resolution: int, since: float
     ) -> list[HistoryBucket]:

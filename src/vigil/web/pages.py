@@ -177,8 +177,26 @@ def _entity_list(
     attention_ids = [entity for entity, _ in open_counts.most_common(PAGE_SIZE)]
     names = platform.registry.entity_names(tenant, attention_ids, kinds=item.kinds)
     attention = [(e, names[e], open_counts[e]) for e in attention_ids if e in names]
-    last_seen = _last_seen(platform, tenant, [e.id for e in entities])
-    rows = [(entity, last_seen.get(entity.id), open_counts[entity.id]) for entity in entities]
+    ids = [e.id for e in entities]
+    last_seen = _last_seen(platform, tenant, ids)
+    columns = item.columns
+    values: dict[str, dict[str, Any]] = {}
+    for device in {column.device for column in columns}:
+        metrics = [column.metric for column in columns if column.device == device]
+        for entity_id, found in platform.projections.latest_of(
+            tenant, ids, device=device, metrics=metrics
+        ).items():
+            for metric, value in found.items():
+                values.setdefault(entity_id, {})[f"{device}/{metric}"] = value
+    rows = [
+        (
+            entity,
+            last_seen.get(entity.id),
+            open_counts[entity.id],
+            [values.get(entity.id, {}).get(f"{c.device}/{c.metric}") for c in columns],
+        )
+        for entity in entities
+    ]
     pages = max(1, -(-total // PAGE_SIZE))
     return render(
         request,
@@ -187,6 +205,7 @@ def _entity_list(
         principal,
         title=item.title,
         rows=rows,
+        columns=columns,
         attention=attention,
         page=page,
         pages=pages,
