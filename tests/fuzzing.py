@@ -25,7 +25,8 @@ from typing import Any, Literal
 
 import msgspec
 import uvicorn
-from hypothesis import example
+from hypothesis import HealthCheck, Phase, example
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from vigil.config import Settings
@@ -429,3 +430,16 @@ def serve(platform: Platform, services: Sequence[Any] = ()) -> Iterator[str]:
         server.should_exit = True
         thread.join(30)
         sock.close()
+
+
+def seeded(examples: int) -> hypothesis_settings:
+    """The fuzz tests' Hypothesis settings: the explicit examples, then ``examples``
+    drawn ones, the same every run (no database, no deadline: a real server answers)."""
+    return hypothesis_settings(
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )

@@ -21,8 +21,7 @@ from typing import Any
 import httpx
 import paho.mqtt.client as paho
 import pytest
-from hypothesis import HealthCheck, Phase, given
-from hypothesis import settings as hypothesis_settings
+from hypothesis import given
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
@@ -35,6 +34,7 @@ from tests.fuzzing import (
     Sender,
     fuzz_settings,
     plans,
+    seeded,
     serve,
     with_explicit_plans,
 )
@@ -145,14 +145,7 @@ def test_fuzzed_messages_over_mqtt_are_acknowledged_and_kept(mqtt: Mqtt) -> None
     examples: list[str] = []
     prefix = mqtt.prefix
 
-    @hypothesis_settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @seeded(EXAMPLES)
     @with_explicit_plans
     @given(plan=plans())
     def one(plan: Plan) -> None:

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, Phase, given
-from hypothesis import settings as hypothesis_settings
+from hypothesis import given
 
 from tests.conftest import small_catalog
 from tests.fuzzing import (
@@ -29,6 +28,7 @@ from tests.fuzzing import (
     Sender,
     fuzz_settings,
     plans,
+    seeded,
     serve,
     with_explicit_plans,
 )
@@ -107,14 +107,7 @@ def test_fuzzed_bodies_over_http_are_answered_and_kept(http: Http) -> None:
     counted, every good event in the log, and the operators healthy and caught up."""
     examples: list[str] = []
 
-    @hypothesis_settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @seeded(EXAMPLES)
     @with_explicit_plans
     @given(plan=plans())
     def one(plan: Plan) -> None:

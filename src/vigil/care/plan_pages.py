@@ -240,9 +240,7 @@ def plan_page(
     date: DateQuery = None,
 ) -> Response:
     """The coordinator's view of a day: board, map, visits not placed, runs."""
-    _council(registry, principal)
-    day = _day(date, now)
-    found = plans.day(principal.tenant, day)
+    day, found = _day_plan(registry, principal, plans, date, now)
     problem, plan = found.problem, found.plan
     why = reasons(problem, plan)
     table = rows(problem, plan)
@@ -292,9 +290,7 @@ def plan_csv(
     registry: Registry, now: Now, principal: Reader, plans: Plans, date: DateQuery = None
 ) -> Response:
     """The day's plan as CSV, one row per visit (placed or not)."""
-    _council(registry, principal)
-    day = _day(date, now)
-    found = plans.day(principal.tenant, day)
+    day, found = _day_plan(registry, principal, plans, date, now)
     return Response(
         to_csv(found.problem, found.plan),
         media_type="text/csv; charset=utf-8",
@@ -302,6 +298,15 @@ def plan_csv(
             "Content-Disposition": f'attachment; filename="plan-{principal.tenant}-{day}.csv"'
         },
     )
+
+
+def _day_plan(
+    registry: Any, principal: Any, plans: Any, date: str | None, now: float
+) -> tuple[dt.date, DayPlan]:
+    """The day a request asks for (today by default) and the council's plan for it."""
+    _council(registry, principal)
+    day = _day(date, now)
+    return day, plans.day(principal.tenant, day)
 
 
 def _carer(found: DayPlan, carer_id: str) -> None:
@@ -320,9 +325,7 @@ def carer_page(
     date: DateQuery = None,
 ) -> Response:
     """One carer's run for the day, for a phone: where, when, what, with whom."""
-    _council(registry, principal)
-    day = _day(date, now)
-    found = plans.day(principal.tenant, day)
+    day, found = _day_plan(registry, principal, plans, date, now)
     _carer(found, carer_id)
     problem, plan = found.problem, found.plan
     carer = problem.carer(carer_id)
@@ -380,9 +383,7 @@ def carer_calendar(
     date: DateQuery = None,
 ) -> Response:
     """One carer's run as an iCalendar file (an event per visit and break)."""
-    _council(registry, principal)
-    day = _day(date, now)
-    found = plans.day(principal.tenant, day)
+    day, found = _day_plan(registry, principal, plans, date, now)
     _carer(found, carer_id)
     return Response(
         to_ics(found.problem, found.plan, carer_id, day, principal.tenant),
