@@ -286,7 +286,7 @@ def test_alert_queue_raise_escalate_acknowledge_resolve(
     browser.find_element(By.CSS_SELECTOR, f"{row} button[data-action='resolve']").click()
     _wait(
         browser,
-        lambda d: f'[data-closed="{condition}"]' and "Device fixed" in _text(d, "ul.closed"),
+        lambda d: "Device fixed" in _text(d, f'ul.closed [data-closed="{condition}"]'),
         15,
     )
     assert not browser.find_elements(By.CSS_SELECTOR, f'tr[data-condition="{condition}"]')

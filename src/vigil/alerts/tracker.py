@@ -296,6 +296,7 @@ def _public(row: ConditionRow, what: str) -> dict[str, Any]:
         "status": row.status,
         "route": row.route,
         "escalations": row.escalations,
+        "updated": row.updated,
     }
 
 

@@ -270,21 +270,38 @@
 
   /* ---- alert queue ---------------------------------------------------------------- */
 
-  function alertQueue() {
-    // A change reaches the queue's table with the next checkpoint (a second or two):
-    // say so at once, and reload once it is there -- unless someone is typing.
+  function alertQueue(main) {
+    // Conditions are announced once their change is committed, so the page reloads
+    // shortly after one it does not yet show -- but never over a form someone has
+    // started to fill in: then it only says the queue has changed.
     var notice = document.querySelector("[data-alerts-changed]");
+    var routes = (main.getAttribute("data-routes") || "").split(" ").filter(Boolean);
+    var touched = false;
     var timer = null;
+    main.addEventListener("input", function () { touched = true; });
+    main.addEventListener("change", function () { touched = true; });
+    main.addEventListener("submit", function () { touched = true; });
+
+    function shown(change) {
+      if (routes.length && routes.indexOf(change.route) < 0) return true; // not this queue
+      var id = CSS.escape(change.id);
+      if (change.status === "resolved" || change.status === "closed") {
+        return !document.querySelector('tr[data-condition="' + id + '"]') &&
+          !!document.querySelector('[data-closed="' + id + '"]');
+      }
+      var row = document.querySelector('tr[data-condition="' + id + '"]');
+      return !!row && parseFloat(row.getAttribute("data-updated")) >= change.updated;
+    }
+
     connect("/api/v1/live", {
-      condition: function () {
+      condition: function (message) {
+        if (shown(message.data || {})) return;
         if (notice) notice.hidden = false;
-        if (timer) return;
+        if (touched || timer) return;
         timer = window.setTimeout(function () {
-          var active = document.activeElement;
-          var busy = active && (active.tagName === "INPUT" || active.tagName === "SELECT");
-          if (!busy) window.location.reload();
           timer = null;
-        }, 2500);
+          if (!touched) window.location.reload();
+        }, 500);
       }
     });
   }
@@ -300,7 +317,7 @@
     }
     var list = document.querySelector("[data-ticker]");
     if (list && window.EventSource) ticker(list);
-    if (main && main.hasAttribute("data-live-alerts") && window.EventSource) alertQueue();
+    if (main && main.hasAttribute("data-live-alerts") && window.EventSource) alertQueue(main);
     window.setInterval(refreshTimes, 30000);
   });
 })();
