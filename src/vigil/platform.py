@@ -171,6 +171,13 @@ class Platform:
         self.log = EventLog(self.engine)
         self.writer = GroupCommitWriter(self.engine, max_jobs=512)
         self.writer.before_commit.append(self.log.flush)
+        # Operator outputs beside the log's appends, where the database takes both at
+        # once (``SqlCheckpointStore``).
+        self.side_writer = (
+            None
+            if is_sqlite(self.engine)
+            else GroupCommitWriter(self.engine, max_jobs=8, name="vigil-output-writer")
+        )
         self.appender = SqlLogAppender(self.log, self.writer)
         self.bus = LiveBus()
         self._operator_factory = operators
@@ -201,7 +208,9 @@ class Platform:
         runtime = EmbeddedRuntime(
             self._operator_factory(self.settings, self.domains),
             log_store=self.log,
-            states=SqlCheckpointStore(self.engine, log=self.log, writer=self.writer),
+            states=SqlCheckpointStore(
+                self.engine, log=self.log, writer=self.writer, side_writer=self.side_writer
+            ),
             checkpoint_seconds=self.settings.engine.checkpoint_interval_seconds,
             checkpoint_events=self.settings.engine.checkpoint_interval_events,
             checkpoint_max_seconds=self.settings.engine.checkpoint_max_seconds,
@@ -294,6 +303,8 @@ class Platform:
             if self._checkpointer is not None:
                 self._checkpointer.start()
             self.writer.start()
+            if self.side_writer is not None:
+                self.side_writer.start()
             self.runtime.start()
             self._started = True
             pending, self._pending_configuration = self._pending_configuration, []
@@ -314,6 +325,8 @@ class Platform:
             self._ticker = None
         if self._started:
             self.runtime.stop()
+            if self.side_writer is not None:
+                self.side_writer.stop()
             self.writer.stop()
             self.log.save_sequences_now()
             if self._checkpointer is not None:
@@ -328,7 +341,8 @@ class Platform:
             failure=None if runtime is None else runtime.failed,
             log_offset=self.appender.next_offset - 1,
             processed_offset=0 if runtime is None else runtime.processed_offset,
-            writer_commits=self.writer.commits,
+            writer_commits=self.writer.commits
+            + (self.side_writer.commits if self.side_writer is not None else 0),
             undecodable_log_records=0 if runtime is None else runtime.undecodable,
         )
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import BigInteger, Connection, Engine, Float, Integer, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from vigil.engine.records import Accepted, LogPage, LogRecord, Undecodable, platform_record
 from vigil.events import (
@@ -20,7 +20,7 @@ from vigil.events import (
     decode_log_event_json,
 )
 from vigil.store.schema import dead_letters, device_sequences, devices, event_log, log_marks
-from vigil.store.upsert import upsert_rows
+from vigil.store.upsert import chunk_sizes, max_rows_per_statement, postgresql_type, upsert_rows
 
 __all__ = [
     "LOG_TRANSPORT",
@@ -57,7 +57,7 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
 
 _json = msgspec.json.Encoder()
 _COLUMNS = ", ".join(f'"{column.name}"' for column in event_log.columns)
-_SQLITE_MAX_ROWS = 1 << ((32_766 // len(event_log.columns)).bit_length() - 1)
+_SQLITE_MAX_ROWS = max_rows_per_statement(len(event_log.columns))
 """2,048 rows a statement: the largest power of two within SQLite's 32,766 parameters."""
 
 
@@ -65,22 +65,6 @@ _SQLITE_MAX_ROWS = 1 << ((32_766 // len(event_log.columns)).bit_length() - 1)
 def _sqlite_multi_row_insert(rows: int) -> str:
     row = "(" + ", ".join(["?"] * len(event_log.columns)) + ")"
     return f"INSERT INTO event_log ({_COLUMNS}) VALUES " + ", ".join([row] * rows)
-
-
-def _sqlite_chunk_sizes(count: int) -> list[int]:
-    """Full statements, then the rest in powers of two, largest first.
-
-    Only twelve statement sizes ever occur. sqlite3 caches prepared statements per
-    connection and keeps the values last bound to each; a statement for every
-    possible count would hold megabytes of old rows per cached size.
-
-    >>> _sqlite_chunk_sizes(5000)
-    [2048, 2048, 512, 256, 128, 8]
-    """
-    sizes = [_SQLITE_MAX_ROWS] * (count // _SQLITE_MAX_ROWS)
-    rest = count % _SQLITE_MAX_ROWS
-    sizes += [1 << bit for bit in reversed(range(rest.bit_length())) if rest >> bit & 1]
-    return sizes
 
 
 def _insert(connection: Connection, values: list[tuple[Any, ...]]) -> None:
@@ -92,7 +76,7 @@ def _insert(connection: Connection, values: list[tuple[Any, ...]]) -> None:
         # the throughput), and unpacking one JSON array with json_each re-parses
         # every row once per column.
         start = 0
-        for size in _sqlite_chunk_sizes(len(values)):
+        for size in chunk_sizes(len(values), _SQLITE_MAX_ROWS):
             chunk = values[start : start + size]
             start += size
             statement = _sqlite_multi_row_insert(size)
@@ -102,13 +86,7 @@ def _insert(connection: Connection, values: list[tuple[Any, ...]]) -> None:
 
 
 _POSTGRESQL_COPY = f"COPY event_log ({_COLUMNS}) FROM STDIN (FORMAT BINARY)"
-_POSTGRESQL_TYPES = tuple(
-    "int8" if isinstance(column.type, BigInteger)
-    else "int4" if isinstance(column.type, Integer)
-    else "float8" if isinstance(column.type, Float)
-    else "text"  # varchar and text have the same binary form
-    for column in event_log.columns
-)  # fmt: skip
+_POSTGRESQL_TYPES = tuple(postgresql_type(column) for column in event_log.columns)
 """Binary COPY sends each value in its column's own binary form, so psycopg is told
 the columns' types instead of guessing them from the Python values."""
 
