@@ -144,7 +144,7 @@ def record(day: date, **values: object) -> dict[str, object]:
 
 
 def test_band_leaves_out_the_latest_day_and_unusual_days() -> None:
-    """The band is the 20th-80th percentile of complete days at home before the latest;
+    """The band is the 10th-90th percentile of complete days at home before the latest;
     an away day and an incomplete day are shown but do not make the normal."""
     last = date(2025, 3, 20)
     rows = [record(last - timedelta(days=i), night_bathroom=1) for i in range(1, 8)]
@@ -160,7 +160,7 @@ def test_band_leaves_out_the_latest_day_and_unusual_days() -> None:
 
 
 def test_no_band_while_learning_and_unknown_values() -> None:
-    """Fewer than three usual days: no band, never 'outside'; an unknown night
+    """Fewer than five usual days: no band, never 'outside'; an unknown night
     bathroom count (None) is a gap, not a zero."""
     last = date(2025, 3, 20)
     rows = [record(last - timedelta(days=1), night_bathroom=None), record(last, night_bathroom=2)]

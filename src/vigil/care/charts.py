@@ -142,7 +142,7 @@ def timeline_board(
     }
 
 
-SPARK_W, SPARK_H, SPARK_PAD = 280, 72, 8
+SPARK_W, SPARK_H, SPARK_PAD, SPARK_AXIS = 280, 72, 8, 56
 
 
 def indicator_chart(s: Series) -> dict[str, Any]:
@@ -156,7 +156,7 @@ def indicator_chart(s: Series) -> dict[str, Any]:
     if high - low < 1e-9:
         low, high = low - 1.0, high + 1.0
     count = max(len(s.points) - 1, 1)
-    plot_w, plot_h = SPARK_W - 2 * SPARK_PAD, SPARK_H - 2 * SPARK_PAD
+    plot_w, plot_h = SPARK_W - 2 * SPARK_PAD - SPARK_AXIS, SPARK_H - 2 * SPARK_PAD
 
     def x(i: int) -> float:
         return round(SPARK_PAD + i * plot_w / count, 1)
@@ -170,8 +170,12 @@ def indicator_chart(s: Series) -> dict[str, Any]:
             "x": x(i),
             "y": y(v),
             "day": d.isoformat(),
-            "outside": s.band is not None and not s.band[0] <= v <= s.band[1],
-            "title": f"{day_label(d)}: {format_value(s.indicator, v)}",
+            "outside": s.band is not None
+            and d not in s.unusual
+            and not s.band[0] <= v <= s.band[1],
+            "unusual": d in s.unusual,
+            "title": f"{day_label(d)}: {format_value(s.indicator, v)}"
+            + (" (not a usual day: not watched throughout, or away)" if d in s.unusual else ""),
         }
         for i, (d, v) in enumerate(s.points)
         if v is not None
@@ -186,6 +190,8 @@ def indicator_chart(s: Series) -> dict[str, Any]:
         "width": SPARK_W,
         "height": SPARK_H,
         "pad": SPARK_PAD,
+        "plot_w": plot_w,
+        "axis_x": SPARK_W - SPARK_AXIS + 4,
         "band": band,
         "dots": dots,
         "weekly": weekly,

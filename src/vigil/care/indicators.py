@@ -3,7 +3,7 @@
 Pure: it reads the ``care_day`` records the care operator keeps in the store (one
 per closed care day: getting up, bed time, night bathroom visits, kitchen use,
 time out, lowest temperature, activity, moves between rooms). The normal band is
-the middle of the person's own usual days -- the 20th to 80th percentile of the
+the middle of the person's own usual days -- the 10th to 90th percentile of the
 complete days they were at home, the latest day left out so that it is judged
 against the others -- and the trend is the median of each week.
 
@@ -11,7 +11,7 @@ against the others -- and the trend is the median of each week.
 ...            for d in range(1, 15)]
 >>> s = series(records, INDICATORS[0], last_day=date(2025, 1, 14), days=14)
 >>> [format_value(s.indicator, v) for v in s.band], format_value(s.indicator, s.latest)
-(['07:20', '08:04'], '08:24')
+(['07:13', '08:11'], '08:24')
 >>> s.outside, [format_value(s.indicator, v) for _, v in s.weekly]
 (True, ['07:24', '08:06'])
 """
@@ -26,7 +26,7 @@ from typing import Any
 
 from vigil.care.localtime import clock_hour, duration
 
-MIN_USUAL_DAYS = 3
+MIN_USUAL_DAYS = 5
 """Usual days needed before a band is drawn."""
 
 
@@ -60,11 +60,13 @@ class Series:
     points: list[tuple[date, float | None]]
     """One per day, oldest first; None when not known (no record, sensor out)."""
     band: tuple[float, float] | None
-    """The person's normal: 20th-80th percentile of their usual days."""
+    """The person's normal: 10th-90th percentile of their usual days."""
     weekly: list[tuple[date, float]]
     """Median of each 7-day block ending on the last day (the block's first day)."""
     latest: float | None
     usual_days: int
+    unusual: frozenset[date] = frozenset()
+    """Days shown that do not count towards the normal (not watched throughout, away)."""
 
     @property
     def outside(self) -> bool:
@@ -115,7 +117,7 @@ def series(
     normal = [v for d, v in known if d != latest_day and usual(by_day[d.isoformat()])]
     band = None
     if len(normal) >= MIN_USUAL_DAYS:
-        band = (quantile(normal, 0.2), quantile(normal, 0.8))
+        band = (quantile(normal, 0.1), quantile(normal, 0.9))
     weekly = []
     for end in range(days, 0, -7):
         block = [v for _, v in points[max(0, end - 7) : end] if v is not None]
@@ -128,6 +130,7 @@ def series(
         weekly=weekly[::-1],
         latest=known[-1][1] if known else None,
         usual_days=len(normal),
+        unusual=frozenset(d for d, _ in known if not usual(by_day[d.isoformat()])),
     )
 
 

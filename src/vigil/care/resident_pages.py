@@ -23,7 +23,7 @@ from fastapi import APIRouter, Query, Request, Response
 from vigil.care import charts, heatmap, indicators, timeline
 from vigil.care.heatmap import Slot
 from vigil.care.localtime import care_day, day_end, day_start, zone
-from vigil.care.monitor import DAY_METRIC, HOME_KIND
+from vigil.care.monitor import CONDITION_KINDS, DAY_METRIC, HOME_KIND
 from vigil.care.sensors import Channel, channel_for
 from vigil.catalog import Entity
 from vigil.errors import InvalidRequest, NotFound
@@ -165,6 +165,9 @@ def build_indicators(
         tenant, entity=home.entity.id, kind="care_day", since=since, limit=days + 7
     )
     records = sorted((dict(r.data) for r in rows), key=lambda r: str(r.get("day")))
+    if records:  # a new resident: the charts span the days there are (a week at least)
+        first = date.fromisoformat(str(records[0]["day"]))
+        days = max(7, min(days, (last - first).days + 1))
     series = [
         indicators.series(records, ind, last_day=last, days=days) for ind in indicators.INDICATORS
     ]
@@ -214,6 +217,7 @@ def resident_page(
     view = build_day(home, projections, findings, tenant, shown, now)
     series, records = build_indicators(home, findings, tenant, weeks)
     alerts = conditions.for_entity(tenant, entity_id, limit=100)
+    care = [a for a in alerts if a.kind in CONDITION_KINDS]  # device problems are apart
     summary = next(
         (v.text for v in projections.latest(tenant, entity_id) if v.metric == DAY_METRIC), None
     )
@@ -235,8 +239,10 @@ def resident_page(
         series=[(s, charts.indicator_chart(s), indicators.trend_words(s)) for s in series],
         format_value=indicators.format_value,
         day_label=charts.day_label,
-        open_alerts=[a for a in alerts if a.status in OPEN_STATUSES],
-        past_alerts=[a for a in alerts if a.status not in OPEN_STATUSES],
+        open_alerts=[a for a in care if a.status in OPEN_STATUSES],
+        past_alerts=[a for a in care if a.status not in OPEN_STATUSES],
+        device_alerts=[a for a in alerts if a.kind not in CONDITION_KINDS],
+        zone_name=str(home.entity.attributes.get("time_zone") or DEFAULT_ZONE),
         evidence=lambda row: evidence_items(row.evidence, home.tz),
         local=lambda t: charts.local_text(t, home.tz),
         days=days,
