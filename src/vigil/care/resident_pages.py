@@ -265,6 +265,7 @@ def heatmap_api(
     grid = build_heatmap(home, projections, principal.tenant, days)
     return {
         "entity": entity_id,
+        "name": home.entity.name,
         "days": [d.isoformat() for d in grid.days],
         "hours": list(heatmap.HOURS),
         "rooms": {
@@ -289,6 +290,7 @@ def timeline_api(
     view = build_day(home, projections, findings, principal.tenant, _day(day, home), now)
     return {
         "entity": entity_id,
+        "name": home.entity.name,
         "day": view.day.isoformat(),
         "start": view.start,
         "end": view.end,
@@ -321,6 +323,7 @@ def indicators_api(
     series, _ = build_indicators(home, findings, principal.tenant, weeks)
     return {
         "entity": entity_id,
+        "name": home.entity.name,
         "indicators": {
             s.indicator.key: {
                 "label": s.indicator.label,
