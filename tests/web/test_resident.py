@@ -229,7 +229,7 @@ def test_page_draws_the_charts(resident: Resident) -> None:
     indicator and the day links; another council's home is not found; the read is
     audited."""
     html = resident.page(f"/residents/{HOME}?day=2026-01-13&days=14")
-    assert html.count("data-cell ") == 5 * 14 * 24
+    assert html.count("data-cell ") == 5 * 7 * 24  # the days recorded: a week, not 14
     assert 'data-day="2026-01-13" data-hour="8" data-count="4"' in html
     assert "Kitchen, Tue 13 Jan, 08:00 to 09:00: 4 events" in html
     assert 'data-row-day="2026-01-13" data-row-room="kitchen"' in html

@@ -99,7 +99,9 @@ def test_resident_page_draws_heatmap_timeline_and_indicators(
         width, height = _size(svg)
         assert width > 300 and height > 200
     cells = browser.find_elements(By.CSS_SELECTOR, "[data-heatmap] rect[data-cell]")
-    assert len(cells) == len(rooms) * 28 * 24
+    days = int(browser.find_element(By.CSS_SELECTOR, "[data-heatmap]").get_attribute("data-days"))
+    assert days == 7  # five days recorded: a week's rows, not 28 mostly empty
+    assert len(cells) == len(rooms) * days * 24
     shaded = browser.find_elements(
         By.CSS_SELECTOR, "[data-heatmap] rect[data-cell]:not([data-count='0'])"
     )

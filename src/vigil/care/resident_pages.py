@@ -91,7 +91,11 @@ def _day(value: str | None, home: Home) -> date:
         raise InvalidRequest(f"not a date (YYYY-MM-DD): {value!r}") from err
 
 
-def build_heatmap(home: Home, projections: Any, tenant: str, days: int) -> heatmap.Heatmap:
+def build_heatmap(
+    home: Home, projections: Any, tenant: str, days: int, *, fit: bool = False
+) -> heatmap.Heatmap:
+    """The last ``days`` care days; with ``fit``, only those since the first activity
+    (a week at least), so that a new resident's page is not mostly empty rows."""
     first = home.today - timedelta(days=days - 1)
     buckets = projections.history(
         tenant,
@@ -100,7 +104,13 @@ def build_heatmap(home: Home, projections: Any, tenant: str, days: int) -> heatm
         since=day_start(first, home.tz),
         until=day_end(home.today, home.tz),
     )
-    return heatmap.build(home.channels, buckets, home.tz, home.today, days=days)
+    grid = heatmap.build(home.channels, buckets, home.tz, home.today, days=days)
+    seen = [day for (_, day, _) in grid.counts]
+    if fit and seen:
+        span = max(7, (home.today - min(seen)).days + 1)
+        if span < days:
+            grid = heatmap.build(home.channels, buckets, home.tz, home.today, days=span)
+    return grid
 
 
 @dataclass(frozen=True)
@@ -213,7 +223,7 @@ def resident_page(
     tenant = principal.tenant
     home = _home(tenant, entity_id, registry, now, audit, principal)
     shown = _day(day, home)
-    grid = build_heatmap(home, projections, tenant, days)
+    grid = build_heatmap(home, projections, tenant, days, fit=True)
     view = build_day(home, projections, findings, tenant, shown, now)
     series, records = build_indicators(home, findings, tenant, weeks)
     alerts = conditions.for_entity(tenant, entity_id, limit=100)
@@ -245,7 +255,7 @@ def resident_page(
         zone_name=str(home.entity.attributes.get("time_zone") or DEFAULT_ZONE),
         evidence=lambda row: evidence_items(row.evidence, home.tz),
         local=lambda t: charts.local_text(t, home.tz),
-        days=days,
+        days=len(grid.days),
         weeks=weeks,
         hours=heatmap.HOURS,
     )
