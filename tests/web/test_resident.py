@@ -224,12 +224,14 @@ def test_indicators_come_from_the_care_day_records(resident: Resident) -> None:
 
 
 def test_page_draws_the_charts(resident: Resident) -> None:
-    """The page has a heatmap cell per room, day and hour (the counted ones carrying
-    their counts), a text table of the same, the timeline lanes with spans, a chart per
+    """The page has a heatmap panel per room, a cell per hour with activity carrying
+    its count, a text table of the same, the timeline lanes with spans, a chart per
     indicator and the day links; another council's home is not found; the read is
     audited."""
     html = resident.page(f"/residents/{HOME}?day=2026-01-13&days=14")
-    assert html.count("data-cell ") == 5 * 7 * 24  # the days recorded: a week, not 14
+    assert 'data-days="7"' in html  # the days recorded: a week, not the 14 asked for
+    assert html.count("data-grid") == 5  # a quiet background per room
+    assert html.count("data-cell ") == 13  # a cell per hour with activity, as in the API
     assert 'data-day="2026-01-13" data-hour="8" data-count="4"' in html
     assert "Kitchen, Tue 13 Jan, 08:00 to 09:00: 4 events" in html
     assert 'data-row-day="2026-01-13" data-row-room="kitchen"' in html

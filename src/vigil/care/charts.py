@@ -44,7 +44,9 @@ def day_label(day: date) -> str:
 
 def heatmap_panels(heatmap: Heatmap) -> dict[str, Any]:
     """One small multiple per room: a row per care day, a column per local hour
-    (04:00 first), each cell shaded by the room's count against its own busiest hour."""
+    (04:00 first), each hour with activity a cell shaded by the room's count against
+    its own busiest hour (quiet hours are a patterned background: most hours are
+    quiet, and a cell each made a resident's page 800 KB)."""
     width = DAY_LABEL_W + CELL_W * len(HOURS) + 4
     height = HOUR_LABEL_H + CELL_H * len(heatmap.days) + 2
     hour_labels = [
@@ -64,6 +66,8 @@ def heatmap_panels(heatmap: Heatmap) -> dict[str, Any]:
         for row, day in enumerate(heatmap.days):
             for column, hour in enumerate(HOURS):
                 count = heatmap.cell(room, day, hour)
+                if not count:  # quiet hours are the panel's patterned background
+                    continue
                 cells.append(
                     {
                         "x": DAY_LABEL_W + column * CELL_W,
@@ -71,7 +75,7 @@ def heatmap_panels(heatmap: Heatmap) -> dict[str, Any]:
                         "count": count,
                         "day": day.isoformat(),
                         "hour": hour,
-                        "opacity": 0.0 if not count else round(0.15 + 0.85 * count / peak, 3),
+                        "opacity": round(0.15 + 0.85 * count / peak, 3),
                         "title": f"{room.capitalize()}, {day_label(day)}, {hour:02d}:00 to "
                         f"{(hour + 1) % 24:02d}:00: {count} event{'s' if count != 1 else ''}",
                     }
@@ -91,6 +95,10 @@ def heatmap_panels(heatmap: Heatmap) -> dict[str, Any]:
         "height": height,
         "cell_w": CELL_W,
         "cell_h": CELL_H,
+        "grid_x": DAY_LABEL_W,
+        "grid_y": HOUR_LABEL_H,
+        "grid_w": CELL_W * len(HOURS),
+        "grid_h": CELL_H * len(heatmap.days),
         "hours": hour_labels,
         "days": day_labels,
         "panels": panels,
