@@ -15,12 +15,14 @@ def operators(settings: Settings) -> list[KeyedOperator[Any]]:
 
 
 def _routers() -> tuple[object, ...]:
-    """The caseload and carer-plan pages and API (imported here: the web toolkit is only
-    needed to serve)."""
+    """The caseload, resident and carer-plan pages and API (imported here: the web
+    toolkit is only needed to serve)."""
     from vigil.care.pages import api, router
     from vigil.care.plan_pages import router as plan_router
+    from vigil.care.resident_pages import api as resident_api
+    from vigil.care.resident_pages import router as resident_router
 
-    return (router, api, plan_router)
+    return (router, api, resident_router, resident_api, plan_router)
 
 
 domain = Domain(

@@ -504,7 +504,12 @@ class CareMonitor(KeyedOperator[CareState]):
                 outputs,
             )
         learned = routines.days_learned(state.routine)
-        data = {**msgspec.to_builtins(record), "days_learned": learned}
+        # The quarter-hours out of the home go with the day for the resident page's timeline.
+        data = {
+            **msgspec.to_builtins(record),
+            "days_learned": learned,
+            "out_bins": sorted(today.out_bins),
+        }
         summary = self._summary(record, learned)
         outputs.append(
             Derived(tenant=state.tenant, time=end, entity=state.entity, kind="care_day", data=data)

@@ -197,11 +197,22 @@ class FindingRepository:
         self.engine = engine
 
     def recent(
-        self, tenant: str, *, entity: str | None = None, limit: int = 100
+        self,
+        tenant: str,
+        *,
+        entity: str | None = None,
+        kind: str | None = None,
+        since: float | None = None,
+        limit: int = 100,
     ) -> list[FindingRow]:
+        """Newest first: of one entity, of one kind, from ``since`` (each if given)."""
         query = select(findings).where(findings.c.tenant == tenant)
         if entity is not None:
             query = query.where(findings.c.entity == entity)
+        if kind is not None:
+            query = query.where(findings.c.kind == kind)
+        if since is not None:
+            query = query.where(findings.c.time >= since)
         query = query.order_by(findings.c.time.desc(), findings.c.id).limit(limit)
         with self.engine.connect() as connection:
             return [FindingRow(**row) for row in connection.execute(query).mappings()]

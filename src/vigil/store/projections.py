@@ -112,18 +112,25 @@ class ProjectionRepository:
         return found
 
     def history(
-        self, tenant: str, entity: str, *, resolution: int, since: float
+        self,
+        tenant: str,
+        entity: str,
+        *,
+        resolution: int,
+        since: float,
+        until: float | None = None,
     ) -> list[HistoryBucket]:
-        """Closed buckets of one resolution from ``since``, oldest first."""
-        query = (
-            select(history_buckets)
-            .where(
-                history_buckets.c.tenant == tenant,
-                history_buckets.c.entity == entity,
-                history_buckets.c.resolution == resolution,
-                history_buckets.c.start >= since,
-            )
-            .order_by(history_buckets.c.start, history_buckets.c.device, history_buckets.c.metric)
+        """Closed buckets of one resolution starting in ``[since, until)``, oldest first."""
+        query = select(history_buckets).where(
+            history_buckets.c.tenant == tenant,
+            history_buckets.c.entity == entity,
+            history_buckets.c.resolution == resolution,
+            history_buckets.c.start >= since,
+        )
+        if until is not None:
+            query = query.where(history_buckets.c.start < until)
+        query = query.order_by(
+            history_buckets.c.start, history_buckets.c.device, history_buckets.c.metric
         )
         with self.engine.connect() as connection:
             return [HistoryBucket(**row) for row in connection.execute(query).mappings()]

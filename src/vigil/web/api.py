@@ -21,6 +21,7 @@ and the router goes in the domain's declaration (``Domain(routers=(router,))``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,6 +30,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from vigil.security import Principal
+from vigil.store.operator_state import FindingRepository
 from vigil.store.projections import ConditionRepository, ProjectionRepository
 from vigil.store.registry import RegistryRepository
 from vigil.web.auth import AlertHandler, Reader, get_platform
@@ -36,7 +38,9 @@ from vigil.web.templating import TEMPLATES, PageRoute, navigation
 
 __all__ = [
     "AlertHandler",
+    "Audit",
     "Conditions",
+    "Findings",
     "Now",
     "PageRoute",
     "Pages",
@@ -58,8 +62,27 @@ async def _projections(request: Request) -> ProjectionRepository:
     return (await get_platform(request)).projections
 
 
+async def _findings(request: Request) -> FindingRepository:
+    return (await get_platform(request)).findings
+
+
 async def _now(request: Request) -> float:
     return (await get_platform(request)).clock()
+
+
+AuditRecorder = Callable[[Principal, str, str], None]
+"""``record(principal, action, target)``: one audit row, committed through the writer."""
+
+
+async def _audit(request: Request) -> AuditRecorder:
+    platform = await get_platform(request)
+
+    def record(principal: Principal, action: str, target: str) -> None:
+        platform.record_access(
+            principal.tenant, actor=principal.token_id, action=action, target=target
+        )
+
+    return record
 
 
 Registry = Annotated[RegistryRepository, Depends(_registry)]
@@ -68,8 +91,12 @@ Conditions = Annotated[ConditionRepository, Depends(_conditions)]
 """Open and closed conditions: the alert queue's table."""
 Projections = Annotated[ProjectionRepository, Depends(_projections)]
 """Latest values and downsampled history, as the operators keep them."""
+Findings = Annotated[FindingRepository, Depends(_findings)]
+"""Operators' durable records (a home's closed care days), newest first."""
 Now = Annotated[float, Depends(_now)]
 """The platform's clock (tests and replays set it)."""
+Audit = Annotated[AuditRecorder, Depends(_audit)]
+"""Records a read of personal data (a resident's page) in the audit log."""
 
 
 class Pages:
