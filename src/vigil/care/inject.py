@@ -6,8 +6,9 @@ takes a home's devices and readings (Kasteren house A, Ordóñez A, or any home
 replayed into Vigil) and makes a copy of one day in which something went wrong,
 built only from what that home's own sensors do:
 
-- ``not_up``: from the moment the resident got up that day nothing happens until
-  the afternoon (they stayed in bed); the bed, if there is one, empties then;
+- ``not_up``: from the moment the resident got up that day nothing happens for six
+  hours, and at least until 14:00 (they stayed in bed); the bed, if there is one,
+  empties then;
 - ``night_exit``: at night the resident leaves bed (the bed or bedroom sensor the
   home has), goes out of the front door, held open as long as this home's door
   usually is, and does not come back;
@@ -158,25 +159,33 @@ class RecordedDays:
         return [s for s in spans if 0 < s < 600] or [5.0]
 
     def visits(self) -> list[list[Reading]]:
-        """This home's bathroom visits: runs of bathroom readings (with the bed and bedroom
-        readings within two minutes of them), none longer than 20 minutes."""
-        visits: list[list[Reading]] = []
-        current: list[Reading] = []
+        """This home's bathroom visits: runs of whole sensor firings (a 1 and the 0 that
+        ends it) in the bathroom and bedroom, each within three minutes of the last,
+        with a bathroom one among them and none longer than 20 minutes. The bed is left
+        out: ``_night_bathroom`` empties and fills it around each copy."""
+        firings: list[tuple[Reading, Reading]] = []
+        on: dict[str, Reading] = {}
         for event in self.events:
-            room = self._room(event)
-            if room not in ("bathroom", "bedroom"):
+            if self._room(event) not in ("bathroom", "bedroom") or self._sort(event) == "bed":
                 continue
-            if current and event.timestamp - current[-1].timestamp > 2 * _MIN:
-                visits.append(current)
-                current = []
-            current.append(event)
-        visits.append(current)
-        return [
-            v
-            for v in visits
-            if any(self._room(e) == "bathroom" for e in v)
-            and v[-1].timestamp - v[0].timestamp <= 20 * _MIN
-        ]
+            if event.value:
+                on.setdefault(event.device, event)
+            elif event.device in on:
+                firings.append((on.pop(event.device), event))
+        firings.sort(key=lambda pair: pair[0].timestamp)
+        visits: list[list[tuple[Reading, Reading]]] = []
+        for pair in firings:
+            if visits and pair[0].timestamp - max(p[1].timestamp for p in visits[-1]) <= 180:
+                visits[-1].append(pair)
+            else:
+                visits.append([pair])
+        out = []
+        for visit in visits:
+            readings = sorted((r for pair in visit for r in pair), key=lambda e: e.timestamp)
+            bathroom = any(self._room(e) == "bathroom" for e in readings)
+            if bathroom and readings[-1].timestamp - readings[0].timestamp <= 20 * _MIN:
+                out.append(readings)
+        return out
 
     # --- copies -------------------------------------------------------------------------
 
@@ -199,7 +208,7 @@ class RecordedDays:
         wake = self.wake(day)
         if wake is None:
             return None
-        until = max(at_hour(day, self.stay_in_bed_until, self.tz), wake + 4 * _HOUR)
+        until = max(at_hour(day, self.stay_in_bed_until, self.tz), wake + 6 * _HOUR)
         bed = self._device("bedroom", "bed")
         added = [self._reading(bed, until, 0.0)] if bed else []
         label = Injection(kind="not_up", day=str(day), start=wake, deadline=until, end=until)
@@ -239,6 +248,7 @@ class RecordedDays:
         if not visits:
             return None
         added: list[Reading] = []
+        bed = self._device("bedroom", "bed")
         first = None
         for night in range(self.nights):
             evening = day + timedelta(days=night)
@@ -252,6 +262,10 @@ class RecordedDays:
                 template = rng.choice(visits)
                 shift = at - template[0].timestamp
                 added += [msgspec.structs.replace(e, time=e.timestamp + shift) for e in template]
+                if bed:  # out of bed for the visit, and back
+                    added.append(self._reading(bed, at - rng.uniform(40, 120), 0.0))
+                    back = template[-1].timestamp + shift + rng.uniform(40, 120)
+                    added.append(self._reading(bed, back, 1.0))
                 first = at if first is None else first
         assert first is not None
         last_wake = self.wake(day + timedelta(days=self.nights))
