@@ -166,6 +166,8 @@ class CareState(msgspec.Struct, gc=False, omit_defaults=True):
     night_visits: list[float] = []
     door_at: float | None = None
     exit_pending: bool = False
+    last_inside: float = 0.0
+    """Last activity at home other than the front door."""
     out_since: float | None = None
     temperatures: dict[str, tuple[float, float]] = {}
     """Room -> (time, °C) of its latest reading."""
@@ -671,10 +673,11 @@ class CareMonitor(KeyedOperator[CareState]):
         if channel.sort == "door":
             if state.out_since is not None:  # the door while out: someone is back
                 self._back_home(state, time, room, outputs)
-            elif self._covered(state):
+            elif self._covered(state) or self._leaving_at_night(state, time):
                 state.exit_pending = True  # out, unless someone moves at home soon
             state.door_at = time
         else:
+            state.last_inside = time
             if state.out_since is not None:
                 self._back_home(state, time, room, outputs)
             state.exit_pending = False
@@ -856,6 +859,14 @@ class CareMonitor(KeyedOperator[CareState]):
         be someone sitting still, so "out", "no movement" and "possible fall" are not
         inferred from silence."""
         return self._has(state, rooms=_PASSAGE, sort="motion")
+
+    def _leaving_at_night(self, state: CareState, time: float) -> bool:
+        """In a home without hall or lounge motion, whether the front door now is someone
+        going out: at night, and someone was about indoors (out of bed, the bathroom, the
+        bedroom door) in the half hour before. A door after a long silence is someone
+        coming home; by day a quiet home may be someone sitting where no sensor sees."""
+        recent = bool(state.last_inside) and time - state.last_inside <= 30 * _MIN
+        return recent and self._in_night(hour_of(time, self._tz(state)))
 
     def _has(
         self, state: CareState, *, rooms: frozenset[str] | None = None, sort: str = ""
