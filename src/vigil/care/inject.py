@@ -202,9 +202,7 @@ class RecordedDays:
         copy = sorted([*kept, *added], key=lambda e: e.timestamp)
         return _renumbered([e for e in copy if e.timestamp < label.end]), label
 
-    def _not_up(
-        self, day: date, rng: random.Random
-    ) -> _Made | None:
+    def _not_up(self, day: date, rng: random.Random) -> _Made | None:
         wake = self.wake(day)
         if wake is None:
             return None
@@ -214,9 +212,7 @@ class RecordedDays:
         label = Injection(kind="not_up", day=str(day), start=wake, deadline=until, end=until)
         return _span(wake, until), added, label
 
-    def _night_exit(
-        self, day: date, rng: random.Random
-    ) -> _Made | None:
+    def _night_exit(self, day: date, rng: random.Random) -> _Made | None:
         door = self._device("hall", "door")
         if door is None or self.wake(day + timedelta(days=1)) is None:
             return None
@@ -241,9 +237,7 @@ class RecordedDays:
         )
         return _span(at - 5 * _MIN, at + 3 * _HOUR), added, label
 
-    def _night_bathroom(
-        self, day: date, rng: random.Random
-    ) -> _Made | None:
+    def _night_bathroom(self, day: date, rng: random.Random) -> _Made | None:
         visits = self.visits()
         if not visits:
             return None
@@ -279,9 +273,7 @@ class RecordedDays:
         )
         return _span(0.0, 0.0), added, label
 
-    def _missed_meals(
-        self, day: date, rng: random.Random
-    ) -> _Made | None:
+    def _missed_meals(self, day: date, rng: random.Random) -> _Made | None:
         start, end = day_start(day, self.tz), day_end(day, self.tz)
         if not any(self._room(e) == "kitchen" for e in self._between(start, end)):
             return None
@@ -301,9 +293,7 @@ class RecordedDays:
 
         return kitchen, [], label
 
-    def _bathroom_fall(
-        self, day: date, rng: random.Random
-    ) -> _Made | None:
+    def _bathroom_fall(self, day: date, rng: random.Random) -> _Made | None:
         begin, until = at_hour(day, 10.0, self.tz), at_hour(day, 19.0, self.tz)
         starts = [v[0] for v in self.visits() if begin <= v[0].timestamp < until]
         starts = [e for e in starts if self._room(e) == "bathroom"]
@@ -347,4 +337,3 @@ def _renumbered(events: list[Reading]) -> list[Reading]:
         seqs[event.device] = seqs.get(event.device, 0) + 1
         out.append(msgspec.structs.replace(event, seq=seqs[event.device]))
     return out
-
