@@ -105,7 +105,7 @@ def run_sim(
     decline_homes = max(4, homes // 7)
     short, short_labels = _region(homes - decline_homes, seed, SHORT_KINDS, SHORT_DAYS)
     decline, decline_labels = _region(
-        decline_homes, seed + 1, ("decline",), 35 if quick else DECLINE_DAYS
+        decline_homes, seed + 1, ("decline",), 49 if quick else DECLINE_DAYS
     )
     trials: dict[str, list[dict]] = {k: [] for k in SIM_KINDS}
     false_alerts: dict[str, int] = {}
@@ -136,7 +136,7 @@ def run_sim(
         "homes": homes,
         "decline_homes": decline_homes,
         "days": SHORT_DAYS,
-        "decline_days": 35 if quick else DECLINE_DAYS,
+        "decline_days": 49 if quick else DECLINE_DAYS,
         "recall": {k: v["recall"] for k, v in by_type.items()},
         "by_type": by_type,
         "false_alerts_before_anomaly": false_alerts,
