@@ -209,7 +209,9 @@ class RecordedDays:
         until = max(at_hour(day, self.stay_in_bed_until, self.tz), wake + 6 * _HOUR)
         bed = self._device("bedroom", "bed")
         added = [self._reading(bed, until, 0.0)] if bed else []
-        label = Injection(kind="not_up", day=str(day), start=wake, deadline=until, end=until)
+        label = Injection(
+            kind="not_up", day=str(day), start=wake, deadline=until, end=until + _HOUR
+        )
         return _span(wake, until), added, label
 
     def _night_exit(self, day: date, rng: random.Random) -> _Made | None:
