@@ -95,3 +95,32 @@ def test_ingest_benchmark_sections_quick(tmp_path: Path) -> None:
     assert figures["overview_page_p99_ms"] > 0 and figures["entity_page_p99_ms"] > 0
     pages = figures["pages_at_scale"]
     assert ("alert_queue_p99_ms" in figures) != ("alert_queue" in pages["skipped"])
+
+
+@pytest.mark.slow
+def test_care_detection_benchmark_quick(tmp_path: Path) -> None:
+    """benchmarks/care_detection.py --quick replays both real homes (as recorded and with
+    injected anomalies), a few simulated homes with their ground truth and a small scale
+    run, and writes the headline figures at the top level with the machine and command."""
+    if not (ROOT.parent / "shared" / "data" / "adl").exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("the reference ADL data is missing (CI=true)")
+        pytest.skip("the reference data in ../shared/data/adl is missing")
+    output = tmp_path / "care.json"
+    command = [sys.executable, str(ROOT / "benchmarks" / "care_detection.py"), "--quick"]
+    command += ["--output", str(output)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    figures = json.loads(output.read_text())
+    assert sorted(figures["real"]["homes"]) == ["kasteren", "ordonez"]
+    assert set(figures["recall"]) >= {"not_up", "night_exit", "missed_meals"}
+    assert figures["min_recall"] == min(v for v in figures["recall"].values())
+    assert 0 <= figures["false_alerts_per_home_week"] <= 2
+    assert "cold_spell" not in figures["recall"] and "cold_spell" in figures["sim_recall"]
+    assert "decline" in figures["sim_recall"]
+    assert figures["sim_min_recall"] == min(figures["sim_recall"].values())
+    assert figures["events_per_second_5000_homes"] > 0 and figures["homes_per_process"] > 0
+    assert figures["memory_bytes_per_home"] > figures["state_bytes_per_home"] / 4 > 0
+    assert figures["machine"]["cores"] and figures["command"].endswith("--output " + str(output))
+    assert "headline figures" in result.stdout

@@ -44,12 +44,14 @@ class Home:
     attributes: dict = field(default_factory=dict)
     events: list[LogEvent] = field(default_factory=list)
     heartbeat: float | None = 3600.0
+    motion_rooms: tuple[str, ...] = ROOMS
+    """Rooms with a motion sensor (Kasteren house A has none, Ordóñez A no hall or lounge)."""
 
     def __post_init__(self) -> None:
         self.seqs: dict[str, int] = {}
         self.quiet: list[tuple[str, float, float]] = []
         self.configure(self.start, **self.attributes)
-        devices = [(f"motion-{room}", "motion", room, "motion") for room in ROOMS]
+        devices = [(f"motion-{room}", "motion", room, "motion") for room in self.motion_rooms]
         devices += [
             ("door-front", "contact", "hall", "contact"),
             ("door-fridge", "contact", "kitchen", "contact"),
@@ -159,7 +161,7 @@ class Home:
 
     def _heartbeats(self, until: float) -> list[LogEvent]:
         """Every device's status every half hour, as real ones send, except when offline."""
-        names = [f"motion-{room}" for room in ROOMS]
+        names = [f"motion-{room}" for room in self.motion_rooms]
         names += ["door-front", "door-fridge", "plug-kettle", "bed-pressure", "pendant"]
         statuses: list[LogEvent] = []
         t = self.start

@@ -379,3 +379,46 @@ def test_a_clock_leap_of_weeks_closes_one_day_not_every_day() -> None:
     assert [d["day"] for d in run.days] == [str(MONDAY + timedelta(days=i)) for i in range(-1, 3)]
     assert run.state.today.record.day == str(MONDAY + timedelta(days=32))
     assert [s.kind for s in run.signals if s.change == "open"] == []
+
+
+def quiet_home(count: int) -> Home:
+    """A home with motion only in the bedroom, bathroom and kitchen (as Ordóñez A has no
+    hall or lounge motion): meals and bathroom trips by day, ``count`` days from Monday."""
+    home = Home(start=at(MONDAY, 0.0) - 3600, motion_rooms=("bedroom", "bathroom", "kitchen"))
+    for day in days(MONDAY, count):
+        home.morning(day)
+        for hour in (10.5, 12.5, 15.5, 18.0):
+            home.motion("kitchen", at(day, hour), 15, every=2)
+            home.motion("bathroom", at(day, hour + 0.5), 4, every=1)
+        home.evening(day)
+        home.night(day, [27.0])
+    return home
+
+
+def test_night_exit_in_a_home_without_hall_or_lounge_motion() -> None:
+    """Out of bed at 01:56, the front door at 02:00 and no sensor since: someone who was
+    about indoors went out, although no motion sensor watches the hall; back at 02:50."""
+    home = quiet_home(3)
+    night = MONDAY + timedelta(days=2)
+    home.bed(False, at(night, 25.93))
+    home.motion("bedroom", at(night, 25.96))
+    home.door(at(night, 26.0))
+    home.door(at(night, 26.84))
+    run = home.run(at(night, 27.5))
+    signals = run.of("night_exit")
+    assert [s.change for s in signals] == ["open", "close"]
+    assert (local_clock(signals[0].time), signals[0].severity) == ("02:30", "critical")
+    assert local_clock(signals[1].time) == "02:50"
+
+
+def test_coming_home_at_night_to_a_quiet_home_is_not_a_night_exit() -> None:
+    """In the same home, out at 19:00 (after the kitchen) and in at 01:00 by the front door,
+    then straight to sleep with no sensor firing: coming home, not leaving."""
+    home = quiet_home(3)
+    evening = MONDAY + timedelta(days=3)
+    home.morning(evening)
+    home.motion("kitchen", at(evening, 18.8), 10, every=2)
+    home.door(at(evening, 19.0))
+    home.door(at(evening, 25.0))
+    run = home.run(at(evening, 28.0))
+    assert run.of("night_exit") == []

@@ -27,6 +27,7 @@ from typing import Any
 
 import msgspec
 
+from vigil.care import decline as declines
 from vigil.care import routine as routines
 from vigil.care.localtime import (
     at_hour,
@@ -76,6 +77,8 @@ CONDITION_KINDS: dict[str, str] = {
     "night_bathroom": "Night-time bathroom visits well above normal on several nights "
     "(an early sign of a urinary infection).",
     "cold_home": "Indoor temperature low enough to risk health (hypothermia).",
+    "decline": "Activity or moves between rooms trending down over weeks, against the "
+    "person's own earlier weeks (a sign of frailty or illness).",
 }
 
 _PASSAGE = frozenset({"hall", "lounge"})
@@ -166,6 +169,8 @@ class CareState(msgspec.Struct, gc=False, omit_defaults=True):
     night_visits: list[float] = []
     door_at: float | None = None
     exit_pending: bool = False
+    last_inside: float = 0.0
+    """Last activity at home other than the front door."""
     out_since: float | None = None
     temperatures: dict[str, tuple[float, float]] = {}
     """Room -> (time, °C) of its latest reading."""
@@ -267,6 +272,7 @@ class CareMonitor(KeyedOperator[CareState]):
         very_cold_below: float = 10.0,
         cold_minutes: float = 120.0,
         warm_hours: float = 24.0,
+        decline_drop: float = 0.25,
         update_minutes: float = 60.0,
         allowed_lateness: float = 300.0,
     ) -> None:
@@ -295,6 +301,7 @@ class CareMonitor(KeyedOperator[CareState]):
         self.very_cold_below = very_cold_below
         self.cold_minutes = cold_minutes
         self.warm_hours = warm_hours
+        self.decline_drop = decline_drop
         self.update_minutes = update_minutes
         self.allowed_lateness = allowed_lateness
 
@@ -495,6 +502,8 @@ class CareMonitor(KeyedOperator[CareState]):
                 skip=self._skipped(state, today),
             )
         state.history = [*state.history[-41:], record]
+        if not record.away:
+            self._check_decline(state, end, outputs)
         if "missed_meals" in state.open:
             self._close(
                 state,
@@ -676,10 +685,11 @@ class CareMonitor(KeyedOperator[CareState]):
         if channel.sort == "door":
             if state.out_since is not None:  # the door while out: someone is back
                 self._back_home(state, time, room, outputs)
-            elif self._covered(state):
+            elif self._covered(state) or self._leaving_at_night(state, time):
                 state.exit_pending = True  # out, unless someone moves at home soon
             state.door_at = time
         else:
+            state.last_inside = time
             if state.out_since is not None:
                 self._back_home(state, time, room, outputs)
             state.exit_pending = False
@@ -861,6 +871,14 @@ class CareMonitor(KeyedOperator[CareState]):
         be someone sitting still, so "out", "no movement" and "possible fall" are not
         inferred from silence."""
         return self._has(state, rooms=_PASSAGE, sort="motion")
+
+    def _leaving_at_night(self, state: CareState, time: float) -> bool:
+        """In a home without hall or lounge motion, whether the front door now is someone
+        going out: at night, and someone was about indoors (out of bed, the bathroom, the
+        bedroom door) in the half hour before. A door after a long silence is someone
+        coming home; by day a quiet home may be someone sitting where no sensor sees."""
+        recent = bool(state.last_inside) and time - state.last_inside <= 30 * _MIN
+        return recent and self._in_night(hour_of(time, self._tz(state)))
 
     def _has(
         self, state: CareState, *, rooms: frozenset[str] | None = None, sort: str = ""
@@ -1125,6 +1143,31 @@ class CareMonitor(KeyedOperator[CareState]):
             )
             self._close(state, "night_bathroom", now, message, outputs)
 
+    def _check_decline(self, state: CareState, now: float, outputs: list[Emission]) -> None:
+        """Once a day, at its close: the last week against the person's earlier weeks."""
+        findings = declines.assess(state.history, drop=self.decline_drop)
+        if findings:
+            worst = max(findings, key=lambda f: f.drop)
+            evidence = {
+                "reason": f"{declines.MEASURES[worst.measure]} down {worst.drop:.0%} "
+                f"on their own usual over two weeks",
+                **{
+                    f.measure: {
+                        "this_week": f.recent,
+                        "week_before": f.previous,
+                        "usual": f.usual,
+                        "usual_low": f.low,
+                        "baseline_days": f.baseline_days,
+                    }
+                    for f in findings
+                },
+            }
+            message = declines.explain(findings)
+            self._open(state, "decline", now, message, "warning", evidence, outputs)
+        elif "decline" in state.open and declines.recovered(state.history, drop=self.decline_drop):
+            message = "Activity and moves between rooms back near their usual level this week."
+            self._close(state, "decline", now, message, outputs)
+
     def _cold_threshold(self, time: float, tz: tzinfo) -> float:
         """Below this a room counts as cold: lower at night, when bedrooms rightly cool."""
         return self.cold_night_below if self._in_night(hour_of(time, tz)) else self.cold_below
@@ -1238,7 +1281,7 @@ class CareMonitor(KeyedOperator[CareState]):
         force: bool = False,
     ) -> None:
         opened = state.open.get(kind)
-        quiet = kind in ("help_alarm", "cold_home", "night_bathroom")
+        quiet = kind in ("help_alarm", "cold_home", "night_bathroom", "decline")
         next_update = None if quiet else time + self.update_minutes * _MIN
         if opened is not None:
             if opened.message == message:

@@ -113,6 +113,7 @@ class Routine:
         t = self._meal(t, rng.uniform(15, 35) * MINUTE, kettle=0.92)
 
         bedtime = midnight + rng.gauss(res.bed_hour, 0.4) * HOUR
+        bedtime -= (1.0 - self._vigour(wake)) * HOUR  # and to bed earlier
         bedtime = max(bedtime, t + 8 * HOUR)
         plans = self._appointments(midnight)
         for fall in self._of("bathroom_fall"):  # a fall happens whatever the plans were
@@ -148,6 +149,7 @@ class Routine:
         spread = res.wake_spread_hours
         hour += max(-2 * spread, min(2 * spread, self.rng.gauss(0.0, spread)))
         wake = midnight + hour * HOUR
+        wake += (1.0 - self._vigour(wake)) * HOUR  # slowing down: up later
         for anomaly in self._of("not_up", "night_exit"):
             if anomaly.covers(wake) or (
                 anomaly.kind == "night_exit" and anomaly.end > wake > anomaly.start
@@ -158,6 +160,13 @@ class Routine:
     def _of(self, *kinds: str) -> list[Anomaly]:
         return [a for a in self.anomalies if a.kind in kinds]
 
+    def _vigour(self, t: float) -> float:
+        """1 normally; less during and after a decline (``Anomaly.vigour``)."""
+        vigour = 1.0
+        for anomaly in self._of("decline"):
+            vigour = min(vigour, anomaly.vigour(t))
+        return vigour
+
     def _appointments(self, midnight: float) -> list[tuple[float, str, float]]:
         """Today's fixed points: (time, kind, length in seconds), in time order."""
         rng, res = self.rng, self.resident
@@ -167,7 +176,7 @@ class Routine:
             (rng.gauss(17.9, 0.5), "dinner", rng.uniform(25, 50)),
             (rng.gauss(20.5, 0.4), "drink" if rng.random() < 0.4 else "", rng.uniform(4, 10)),
         ]
-        out = rng.random() < res.out_chance
+        out = rng.random() < res.out_chance * self._vigour(midnight)
         out_at, out_len = rng.uniform(9.5, 14.0), rng.uniform(60, 210)
         visit = rng.random() < res.visitor_chance
         visit_at, visit_len = rng.uniform(13.5, 16.5), rng.uniform(30, 90)
@@ -209,7 +218,7 @@ class Routine:
         rng = self.rng
         gap = 240.0 if self.resident.lives_alone else 150.0
         while until - t > 2 * MINUTE:
-            stint = min(until - t, rng.uniform(0.75, 2.5) * HOUR)
+            stint = min(until - t, rng.uniform(0.75, 2.5) * HOUR / self._vigour(t))
             fall = next((a for a in self._of("bathroom_fall") if t <= a.start < t + stint), None)
             if fall is not None:  # into the bathroom, one detection, then nothing
                 t = self._stay("lounge", t, fall.start - t, gap)
@@ -342,6 +351,7 @@ class Routine:
         """Detections from ``t`` to ``end``: at most one per hold-off, spaced about ``gap``."""
         rng, sensor, last = self.rng, self.sensors.motion[room], self._last_motion[room]
         events = self._events
+        gap /= self._vigour(t)  # moving less: fewer detections
         while t < end:
             if t - last >= MOTION_HOLD_OFF:
                 events.append((round(t, 3), sensor.reading("motion", 1.0)))
