@@ -102,6 +102,7 @@ class SparkplugHost:
         self.online = asyncio.Event()
         """Set once the STATE birth is published (after the subscriptions)."""
         self.client: paho.Client | None = None
+        self._stopping = False
         self.messages = 0
         self.acknowledged = 0
         self.rebirths_requested = 0
@@ -137,6 +138,8 @@ class SparkplugHost:
             loop.call_soon_threadsafe(self.online.set)
 
         def on_disconnect(client: paho.Client, *_args: Any) -> None:
+            if self._stopping:
+                return
             loop.call_soon_threadsafe(self.online.clear)
             loop.call_soon_threadsafe(self._lost)
             # The next CONNECT carries a Will of its own time; its birth will match it.
@@ -179,6 +182,7 @@ class SparkplugHost:
             await self.dispatch(client, inbox)
         finally:
             timer.cancel()
+            self._stopping = True
             if client.is_connected():
                 # A clean stop: the death first, then DISCONNECT (the Will is not sent).
                 info = client.publish(
