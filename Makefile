@@ -12,11 +12,15 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint format bench bench-quick browser-deps services clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@test -n "$(PYTHON)" || { echo "Vigil needs Python 3.11 or newer"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	@# The tests' Sparkplug edge node encodes with pysparkplug, an independent codec. It
+	@# pins paho-mqtt<2 (matteosox/pysparkplug#28) but its payload code uses no paho, so
+	@# it is installed without its dependencies; Vigil itself does not import it.
+	$(PY) -m pip install --quiet --no-deps 'pysparkplug==0.6.1'
 	@touch $@
 
 DEMO_FLAGS = $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST)) $(DEMO_ARGS)

@@ -11,7 +11,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "vigil"
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
-IMPORT_NAMES = {"paho-mqtt": "paho", "pydantic-settings": "pydantic_settings"}
+IMPORT_NAMES = {
+    "paho-mqtt": "paho",
+    "protobuf": "google",
+    "pydantic-settings": "pydantic_settings",
+}
 """Distribution name -> the module it is imported as, where they differ."""
 
 USED_INDIRECTLY = {

@@ -135,11 +135,16 @@ def _run_server(
 
 
 def _mqtt_services(settings: Settings) -> list[Any]:
-    if not settings.mqtt.enabled:
-        return []
-    from vigil.ingest.mqtt import mqtt_service
+    services = []
+    if settings.mqtt.enabled:
+        from vigil.ingest.mqtt import mqtt_service
 
-    return [mqtt_service(settings.mqtt)]
+        services.append(mqtt_service(settings.mqtt))
+    if settings.sparkplug.enabled:
+        from vigil.ingest.sparkplug import sparkplug_service
+
+        services.append(sparkplug_service(settings.mqtt, settings.sparkplug))
+    return services
 
 
 BACKFILL_TICK_SECONDS = 300.0

@@ -78,6 +78,22 @@ class MqttSettings(_Section):
     thousand live objects that every pass of the cycle collector has to visit."""
 
 
+class SparkplugSettings(_Section):
+    """The Sparkplug B host application; it connects to the broker of ``mqtt``."""
+
+    enabled: bool = False
+    host_id: str = Field(default="vigil", min_length=1, pattern=r"^[^/+#]+$")
+    """The Sparkplug Host ID: STATE is published on ``spBv1.0/STATE/{host_id}``."""
+    groups: list[str] = ["+"]
+    """Sparkplug groups (Vigil tenants) to subscribe to; ``+`` is every group."""
+    client_id: str = "vigil-sparkplug"
+    reorder_timeout_seconds: float = Field(default=2.0, ge=0)
+    """How long a gap in an edge node's seq may wait to be filled before a rebirth."""
+    rebirth_interval_seconds: float = Field(default=5.0, ge=0)
+    """At most one rebirth request per edge node this often."""
+    concurrency: int = Field(default=16, ge=1)
+
+
 class EngineSettings(_Section):
     checkpoint_interval_seconds: float = Field(default=2.0, gt=0)
     """How often operator state is saved; after a crash the log since is replayed
@@ -134,6 +150,7 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     ingest: IngestSettings = IngestSettings()
     mqtt: MqttSettings = MqttSettings()
+    sparkplug: SparkplugSettings = SparkplugSettings()
     engine: EngineSettings = EngineSettings()
     web: WebSettings = WebSettings()
 

@@ -16,6 +16,11 @@ class DeviceDirectory:
 
     def replace(self, refs: Iterable[DeviceRef]) -> None:
         self._refs = {(ref.tenant, ref.device): ref for ref in refs}
+        self._tenants = {tenant for tenant, _ in self._refs}
+
+    def has_tenant(self, tenant: str) -> bool:
+        """Whether ``tenant`` has a registered device (transports that name tenants by topic)."""
+        return tenant in self._tenants
 
     def get(self, tenant: str, device: str) -> DeviceRef | None:
         return self._refs.get((tenant, device))

@@ -33,6 +33,13 @@ class Reason(StrEnum):
     """The database refused a message that passed validation (MQTT: kept, then acknowledged)."""
     INTERNAL_ERROR = "internal_error"
     """A bug in Vigil; the message is kept as a dead letter so that it is not lost silently."""
+    NO_BIRTH = "no_birth"
+    """Sparkplug: data (or a DBIRTH, DDEATH) from an edge node or device with no live birth."""
+    UNKNOWN_ALIAS = "unknown_alias"
+    """Sparkplug: a metric alias or name that no BIRTH of the session defined."""
+    STALE_DEATH = "stale_death"
+    """Sparkplug: an NDEATH whose bdSeq is not the current NBIRTH's (an earlier session's
+    Will, delivered late); ignored, and kept so that it can be seen."""
     UNDECODABLE_LOG_RECORD = UNDECODABLE
     """Not from a sender: a record in the log that the operators cannot decode, set
     aside (transport ``log``, source ``event_log:{offset}``) so that they go on."""
