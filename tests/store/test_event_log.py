@@ -163,3 +163,34 @@ def test_a_rolled_back_group_leaves_no_rows(engine: Engine) -> None:
     assert log.count("north") == 0
     append(engine, log, [events(5)])
     assert [r.offset for r in log.read(0)] == [1, 2, 3, 4, 5]
+
+
+def _saved_sequences(engine: Engine) -> dict[str, int]:
+    from vigil.store.schema import device_sequences
+
+    with engine.connect() as connection:
+        rows = connection.execute(select(device_sequences)).all()
+    return {row.device: row.last_seq for row in rows}
+
+
+def test_sequences_of_many_devices_wait_for_enough_events(engine: Engine) -> None:
+    """Past ``sequences_free`` changed devices, a save waits until there are
+    ``events_per_sequence`` events per changed device: the cost of saving stays a
+    fraction of a row an event however many devices there are. (What is not saved
+    yet is read from the log after the mark on start: tests/ingest.)"""
+    log = EventLog(engine, sequences_every=0.0, sequences_free=5, events_per_sequence=3.0)
+    append(engine, log, [events(10)])  # nothing had changed before: saved at once
+    for seq in (2, 3):  # ten devices changed, 10 then 20 events: under 3 a device
+        append(engine, log, [events(10, first_seq=seq)])
+        assert _saved_sequences(engine) == {}
+    # 30 events since the last save. A save is staged with a batch and holds what
+    # was committed before it.
+    append(engine, log, [events(10, first_seq=4)])
+    assert _saved_sequences(engine) == {f"north.home-1.sensor-{i}": 3 for i in range(10)}
+
+
+def test_few_devices_save_their_sequences_on_time(engine: Engine) -> None:
+    log = EventLog(engine, sequences_every=0.0, sequences_free=50)
+    append(engine, log, [events(10)])
+    append(engine, log, [events(10, first_seq=2)])
+    assert _saved_sequences(engine) == {f"north.home-1.sensor-{i}": 1 for i in range(10)}

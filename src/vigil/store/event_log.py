@@ -220,12 +220,27 @@ class EventLog:
 
     Only the writer thread calls ``reserve``, ``stage``, ``flush``, ``release`` and
     ``committed``. Sequences are persisted every ``sequences_every`` seconds, not
-    per batch: two upserts per batch cost more than the events' own insert.
+    per batch: two upserts per batch cost more than the events' own insert. With
+    many devices each sending rarely, that would still rewrite a row per event; past
+    ``sequences_free`` changed devices a save waits for ``events_per_sequence``
+    events per changed device, or ``sequences_max_seconds`` (the same rule as the
+    runtime's checkpoints). What is not saved yet is recovered from the log's tail.
     """
 
-    def __init__(self, engine: Engine, *, sequences_every: float = 2.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        sequences_every: float = 2.0,
+        sequences_max_seconds: float = 60.0,
+        sequences_free: int = 5_000,
+        events_per_sequence: float = 4.0,
+    ) -> None:
         self.engine = engine
         self.sequences_every = sequences_every
+        self.sequences_max_seconds = sequences_max_seconds
+        self.sequences_free = sequences_free
+        self.events_per_sequence = events_per_sequence
         with engine.connect() as connection:
             last = connection.execute(select(func.max(event_log.c.offset))).scalar()
         self._next_offset = (last or 0) + 1
@@ -234,6 +249,7 @@ class EventLog:
         self._unsaved_sequences: dict[tuple[str, str], int] = {}
         self._saving: dict[tuple[str, str], int] = {}
         self._last_saved = time.monotonic()
+        self._events_since_saved = 0
 
     @property
     def next_offset(self) -> int:
@@ -295,9 +311,21 @@ class EventLog:
             )
             records.append(LogRecord(offset, item.received, event))
             offset += 1
-        if time.monotonic() - self._last_saved >= self.sequences_every:
+        self._events_since_saved += len(records)
+        if self._sequences_due():
             self._save_sequences(connection)
         return records
+
+    def _sequences_due(self) -> bool:
+        elapsed = time.monotonic() - self._last_saved
+        if elapsed < self.sequences_every:
+            return False
+        changed = len(self._unsaved_sequences)
+        return (
+            elapsed >= self.sequences_max_seconds
+            or changed <= self.sequences_free
+            or self._events_since_saved >= changed * self.events_per_sequence
+        )
 
     def flush(self, connection: Connection) -> None:
         """Insert what was staged in this transaction."""
@@ -325,6 +353,7 @@ class EventLog:
             update=("offset",),
         )
         self._last_saved = time.monotonic()
+        self._events_since_saved = 0
 
     def save_sequences_now(self) -> None:
         """On a clean stop: the next start need not scan the log tail."""
