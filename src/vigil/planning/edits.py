@@ -182,7 +182,12 @@ def move(
     if other is not None:
         why[other] = f"double-handed with {visit_id}: moved with it"
     notes = explain(
-        problem, plan, candidate, why=why, default=f"re-timed to make room for {visit_id}"
+        problem,
+        plan,
+        candidate,
+        why=why,
+        default=f"re-timed to make room for {visit_id}",
+        tolerance=5 * 60,
     )
     return candidate, tuple(sorted(new_locks.values(), key=lambda item: item.visit)), notes
 
@@ -367,12 +372,13 @@ def explain(
     default: str = "",
     out: tuple[str, ...] = (),
     locks: tuple[Lock, ...] = (),
+    tolerance: int = 15 * 60,
 ) -> list[Note]:
     """What differs from ``old`` to ``new``, a line per visit, with the reason:
     ``why`` names the cause of some visits' change; carers out, locks and the runs'
-    travel explain the rest."""
+    travel explain the rest. Starts that moved by ``tolerance`` or less are not listed."""
     why = why or {}
-    diff = difference(old, new, tolerance=60)
+    diff = difference(old, new, tolerance=tolerance)
     locked = {item.visit: item.carer for item in locks}
     known = {v.id for v in problem.visits}
 
