@@ -124,7 +124,7 @@ def test_moves_that_break_a_rule_are_refused_with_the_checkers_reason() -> None:
 def test_a_move_that_fits_is_made_on_the_hand_made_day() -> None:
     """v2 moved from A to B at 40 fits B's run: the checker accepts the plan."""
     problem, plan = small_problem(), good_plan()
-    moved, locks, notes = move(problem, plan, (), "v2", "B", 40, 0)
+    moved, _locks, notes = move(problem, plan, (), "v2", "B", 40, 0)
     assert moved.assignment()["v2"] == ("B", 40)
     assert check(problem, moved).feasible
     assert [(n.visit, n.what) for n in notes] == [("v2", "moved")]
@@ -146,8 +146,8 @@ def test_an_urgent_visit_is_placed_and_explained(day) -> None:
     problem, plan = day
     urgent = urgent_visit(problem, problem.visits[0].client, AT)
     why = {urgent.id: "urgent welfare visit: no movement since 22:45"}
-    new_problem, new, notes = reoptimise(problem, plan, (), AT, 1.0, added=(urgent,), why_added=why)
-    carer, start = new.assignment()[urgent.id]
+    _, new, notes = reoptimise(problem, plan, (), AT, 1.0, added=(urgent,), why_added=why)
+    _carer, start = new.assignment()[urgent.id]
     assert AT <= start <= AT + 2 * HOUR
     note = next(n for n in notes if n.visit == urgent.id)
     assert (note.what, note.why) == ("placed", why[urgent.id])

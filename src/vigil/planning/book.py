@@ -119,10 +119,13 @@ def decode(body: bytes, version: int) -> DayRecord:
     )
 
 
+def _midnight(day: dt.date) -> float:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp()
+
+
 def seconds_into(day: dt.date, now: float) -> int:
     """How far into ``day`` (UTC, as the plan's times are) ``now`` is; 0 before it."""
-    midnight = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp()
-    return max(0, int(now - midnight))
+    return max(0, int(now - _midnight(day)))
 
 
 class PlanBook:
@@ -231,6 +234,8 @@ class PlanBook:
 
     def urgent(self, tenant: str, day: dt.date, client: str, because: str, **who: Any) -> DayRecord:
         """Add a welfare visit to ``client`` within two hours from now, and re-plan."""
+        if not 0 < who["now"] - _midnight(day) < DAY:
+            raise Refused(f"an urgent visit goes into today's plan, and {day} is not today")
 
         def apply(record: DayRecord, at: int) -> DayRecord:
             visit = urgent_visit(record.problem, client, at)
