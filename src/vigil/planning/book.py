@@ -267,7 +267,8 @@ class PlanBook:
                 why_added=why,
             )
         moved = sum(1 for n in notes if n.what == "moved")
-        summary = f"{what}: {moved} visits changed carer, {len(notes)} changes in all"
+        visits = "visit" if moved == 1 else "visits"
+        summary = f"{what}: {moved} {visits} changed carer, {len(notes)} changes in all"
         return replace(
             record, problem=problem, plan=plan, out=out, notes=tuple(notes), summary=summary
         )
