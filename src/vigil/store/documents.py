@@ -21,6 +21,7 @@ import msgspec
 from sqlalchemy import Connection, Engine, func, select
 
 from vigil.engine.seams import AuditRow
+from vigil.errors import StoreError
 from vigil.store.audit import insert_audit
 from vigil.store.schema import documents
 from vigil.store.writer import GroupCommitWriter
@@ -147,7 +148,15 @@ class DocumentRepository:
             "body": body,
         }
         rows = [(tenant, time, actor, action, f"{kind}/{key}: {summary}")] if audit else []
-        return bool(self.writer.submit(_SaveVersion(row, rows)).result())
+        try:
+            return bool(self.writer.submit(_SaveVersion(row, rows)).result())
+        except StoreError:
+            # Another process inserted the same version between our check and insert
+            # (PostgreSQL's primary key refused it): that is "taken", not a failure.
+            newest = self.latest(tenant, kind, key)
+            if newest is not None and newest.version >= version:
+                return False
+            raise
 
 
 __all__ = ["DocumentRepository", "DocumentVersion", "StoredDocument"]
