@@ -228,3 +228,50 @@ def test_an_alerts_home_maps_to_one_client_of_the_simulated_day() -> None:
     assert first != client_for(problem, "north.h2", homes)
     client = problem.visits[3].client
     assert client_for(problem, client, homes) == client
+
+
+def test_urgent_visit_from_an_open_alert(
+    platform_factory: Callable[..., Platform],
+    tokens_for: Callable[[Platform], Tokens],
+    plans: plan_pages.SimulatedPlans,
+) -> None:
+    """An open care alert on a home is offered on the plan page; choosing it adds an
+    urgent visit to the client that home stands for, and the note quotes the alert."""
+    from vigil.store.schema import conditions
+
+    platform = platform_factory()
+    now = dt.datetime.fromisoformat(f"{DAY}T10:00:00+00:00").timestamp()
+    platform.clock = lambda: now
+    tokens = tokens_for(platform)
+    message = "Usually up by 08:10; no movement since 22:45"
+    with platform.engine.begin() as connection:  # as the condition tracker would write it
+        connection.execute(
+            conditions.insert().values(
+                tenant="north",
+                id="not_up:north.h1~1",
+                key="not_up:north.h1",
+                entity="north.h1",
+                kind="not_up",
+                source="care_monitor",
+                severity="warning",
+                route="coordinator",
+                status="open",
+                active=True,
+                message=message,
+                evidence={},
+                opened=now - 600,
+                updated=now - 600,
+                escalations=0,
+            )
+        )
+    with TestClient(create_app(platform)) as client:
+        page = _get(client, f"/plan?date={DAY}", tokens.coordinator).text
+        assert 'value="not_up:north.h1~1"' in page
+        answer = _post(client, "/plan/urgent", tokens.coordinator, alert="not_up:north.h1~1")
+        assert answer.status_code == 303
+        record = _stored(platform)
+        expected = client_for(record.problem, "north.h1", ["north.h1", "north.h2"])
+        urgent = next(v for v in record.problem.visits if v.id.startswith("urgent-"))
+        assert urgent.client == expected
+        note = next(n for n in record.notes if n.visit == urgent.id)
+        assert message in note.why
