@@ -33,6 +33,7 @@ from vigil.store.appender import SqlLogAppender
 from vigil.store.audit import AuditRepository
 from vigil.store.database import WalCheckpointer, is_sqlite, open_engine
 from vigil.store.dead_letters import DeadLetterRepository
+from vigil.store.documents import DocumentRepository
 from vigil.store.event_log import EventLog
 from vigil.store.operator_state import FindingRepository, SqlCheckpointStore
 from vigil.store.projections import ConditionRepository, ProjectionRepository
@@ -171,6 +172,7 @@ class Platform:
         self.log = EventLog(self.engine)
         self.writer = GroupCommitWriter(self.engine, max_jobs=512)
         self.writer.before_commit.append(self.log.flush)
+        self.documents = DocumentRepository(self.engine, self.writer)
         # Operator outputs beside the log's appends, where the database takes both at
         # once (``SqlCheckpointStore``).
         self.side_writer = (

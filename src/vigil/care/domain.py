@@ -18,11 +18,12 @@ def _routers() -> tuple[object, ...]:
     """The caseload, resident and carer-plan pages and API (imported here: the web
     toolkit is only needed to serve)."""
     from vigil.care.pages import api, router
+    from vigil.care.plan_actions import router as plan_actions
     from vigil.care.plan_pages import router as plan_router
     from vigil.care.resident_pages import api as resident_api
     from vigil.care.resident_pages import router as resident_router
 
-    return (router, api, resident_router, resident_api, plan_router)
+    return (router, api, resident_router, resident_api, plan_router, plan_actions)
 
 
 domain = Domain(

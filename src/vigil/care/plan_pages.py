@@ -7,14 +7,15 @@ often closed), the visits that could not be placed with the reason, and the plan
 as CSV. ``/plan/carers/{carer}`` is one carer's run sized for a phone, with the
 run as an iCalendar file.
 
-Until visits and carers are read from the store, the plan is made from the
-simulated council day seeded by tenant and date (``vigil.planning.command``) and
-the page says so. Plans are made on first request and kept per tenant and date.
+A day's plan is stored (``vigil.planning.book``): made on first request, then
+changed by coordinators (``vigil.care.plan_editing``), every version kept, so every
+page and every process shows the same plan, after a restart too. Until visits and
+carers are read from the store, the first plan is made from the simulated council
+day seeded by tenant and date (``vigil.planning.command``) and the page says so.
 """
 
 from __future__ import annotations
 
-import colorsys
 import datetime as dt
 import threading
 from collections.abc import Callable
@@ -25,18 +26,18 @@ from typing import Annotated, Any, Protocol
 from cachetools import LRUCache
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from vigil.care.plan_drawing import board, colour, run_map
+from vigil.care.plan_editing import editing
 from vigil.errors import InvalidRequest, NotFound
+from vigil.planning.book import DayRecord, PlanBook, seconds_into
 from vigil.planning.command import day_problem
 from vigil.planning.export import clock, reasons, rows, summary, to_csv, to_ics
 from vigil.planning.model import Plan, Problem
 from vigil.planning.solver import solve
-from vigil.web.api import Now, PageRoute, Pages, Reader, Registry
+from vigil.security import Principal
+from vigil.web.api import Conditions, Documents, Now, PageRoute, Pages, Reader, Registry
 
 PAGES = Pages(Path(__file__).with_name("templates"))
-
-DAY_START, DAY_END = 6 * 3600, 23 * 3600
-BOARD_WIDTH, LABEL_WIDTH, ROW_HEIGHT = 1000, 90, 22
-MAP_SIZE = 640
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,10 @@ class DayPlan:
 
 
 class PlanSource(Protocol):
-    """Where the pages get a tenant's plan for a day."""
+    """Where a day's first plan comes from (then it is stored and changed there);
+    ``seconds`` is also the search time of a re-optimisation."""
+
+    seconds: float
 
     def day(self, tenant: str, day: dt.date) -> DayPlan: ...
 
@@ -88,6 +92,14 @@ def get_plans() -> PlanSource:
 
 Plans = Annotated[PlanSource, Depends(get_plans)]
 
+
+async def get_book(documents: Documents, plans: Plans, now: Now) -> PlanBook:
+    """The council's stored plans: the first plan of a day comes from ``PLANS``."""
+    return PlanBook(documents, plans, seconds=plans.seconds, clock=lambda: now)
+
+
+Book = Annotated[PlanBook, Depends(get_book)]
+
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
@@ -105,128 +117,6 @@ def _council(registry: Any, principal: Any) -> None:
         raise NotFound("carer plans are made for councils")
 
 
-def _colour(index: int, count: int) -> str:
-    red, green, blue = colorsys.hls_to_rgb((index / max(1, count)) % 1.0, 0.42, 0.65)
-    return f"#{int(red * 255):02x}{int(green * 255):02x}{int(blue * 255):02x}"
-
-
-def _x(seconds: int) -> float:
-    share = (min(max(seconds, DAY_START), DAY_END) - DAY_START) / (DAY_END - DAY_START)
-    return round(LABEL_WIDTH + share * (BOARD_WIDTH - LABEL_WIDTH), 1)
-
-
-def _board(problem: Problem, plan: Plan) -> dict[str, Any]:
-    """The roster board's geometry: a row per carer, a block per visit and break."""
-    table = rows(problem, plan)
-    lanes = []
-    for lane, route in enumerate(plan.routes):
-        carer = problem.carer(route.carer)
-        y = lane * ROW_HEIGHT + 24
-        blocks = []
-        for row in (r for r in table if r.carer == route.carer):
-            kind = "double" if row.partner else ("skill" if row.skills else "visit")
-            blocks.append(
-                {
-                    "x": _x(row.start),
-                    "width": max(2.0, round(_x(row.end) - _x(row.start), 1)),
-                    "kind": kind,
-                    "visit": row.visit,
-                    "title": f"{row.client} {clock(row.start)}-{clock(row.end)}"
-                    + (f", with {row.partner}" if row.partner else "")
-                    + (f", needs {', '.join(row.skills)}" if row.skills else ""),
-                }
-            )
-        breaks = []
-        if route.stops:
-            for rule, start in zip(carer.breaks, route.breaks, strict=False):
-                breaks.append(
-                    {
-                        "x": _x(start),
-                        "width": round(_x(start + rule.duration) - _x(start), 1),
-                        "title": f"break {clock(start)}-{clock(start + rule.duration)}",
-                    }
-                )
-        lanes.append(
-            {
-                "carer": route.carer,
-                "mode": carer.travel_mode,
-                "y": y,
-                "shift_x": _x(carer.shift_start),
-                "shift_width": round(_x(carer.shift_end) - _x(carer.shift_start), 1),
-                "blocks": blocks,
-                "breaks": breaks,
-            }
-        )
-    hours = [
-        {"x": _x(hour * 3600), "label": f"{hour:02d}"}
-        for hour in range(DAY_START // 3600, DAY_END // 3600 + 1)
-    ]
-    return {
-        "lanes": lanes,
-        "hours": hours,
-        "width": BOARD_WIDTH + 12,
-        "height": len(lanes) * ROW_HEIGHT + 30,
-        "row": ROW_HEIGHT - 6,
-    }
-
-
-def _map(problem: Problem, plan: Plan, only: str | None = None) -> dict[str, Any]:
-    """Each carer's run as a line through its visits, in metres, north up."""
-    xs = [x for x, _ in problem.locations]
-    ys = [y for _, y in problem.locations]
-    low_x, high_x, low_y, high_y = min(xs), max(xs), min(ys), max(ys)
-    span = max(high_x - low_x, high_y - low_y, 1.0)
-    margin = span * 0.03
-
-    def point(location: int) -> tuple[float, float]:
-        x, y = problem.locations[location]
-        return (
-            round((x - low_x + margin) / (span + 2 * margin) * MAP_SIZE, 1),
-            round((high_y - y + margin) / (span + 2 * margin) * MAP_SIZE, 1),
-        )
-
-    runs = []
-    for index, route in enumerate(plan.routes):
-        if not route.stops or (only is not None and route.carer != only):
-            continue
-        carer = problem.carer(route.carer)
-        places = [
-            carer.start_location,
-            *(problem.visit(s.visit).location for s in route.stops),
-            carer.end_location,
-        ]
-        points = [point(p) for p in places]
-        runs.append(
-            {
-                "carer": route.carer,
-                "colour": _colour(index, len(plan.routes)),
-                "line": " ".join(f"{x},{y}" for x, y in points),
-                "base": points[0],
-                "stops": [
-                    {"x": x, "y": y, "order": n, "visit": s.visit}
-                    for n, ((x, y), s) in enumerate(zip(points[1:-1], route.stops, strict=True), 1)
-                ],
-            }
-        )
-    missing = [
-        {
-            "visit": v,
-            "x": point(problem.visit(v).location)[0],
-            "y": point(problem.visit(v).location)[1],
-        }
-        for v in plan.unassigned
-        if only is None
-    ]
-    metres = round(span / 5, -2) or span / 5
-    scale = round(metres / (span + 2 * margin) * MAP_SIZE, 1)
-    return {
-        "runs": runs,
-        "missing": missing,
-        "size": MAP_SIZE,
-        "scale": {"metres": int(metres), "width": scale},
-    }
-
-
 DateQuery = Annotated[str | None, Query(alias="date")]
 
 
@@ -234,15 +124,32 @@ DateQuery = Annotated[str | None, Query(alias="date")]
 def plan_page(
     request: Request,
     registry: Registry,
+    conditions: Conditions,
     now: Now,
     principal: Reader,
-    plans: Plans,
+    book: Book,
     date: DateQuery = None,
 ) -> Response:
-    """The coordinator's view of a day: board, map, visits not placed, runs."""
-    day, found = _day_plan(registry, principal, plans, date, now)
+    """The coordinator's view of a day: board, map, visits not placed, runs, what the
+    last change did and why, and (for a coordinator) the forms that change it."""
+    day, found = _day_plan(registry, principal, book, date, now)
+    return render_plan(request, principal, conditions, book, day, found, now)
+
+
+def render_plan(
+    request: Request,
+    principal: Principal,
+    conditions: Any,
+    book: PlanBook,
+    day: dt.date,
+    found: DayRecord,
+    now: float,
+    refused: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The plan page; ``refused`` says why the change just asked for was not made."""
     problem, plan = found.problem, found.plan
-    why = reasons(problem, plan)
+    why = reasons(problem, plan, found.out)
     table = rows(problem, plan)
     runs = []
     for index, route in enumerate(plan.routes):
@@ -251,13 +158,14 @@ def plan_page(
         runs.append(
             {
                 "carer": route.carer,
-                "colour": _colour(index, len(plan.routes)),
+                "colour": colour(index, len(plan.routes)),
                 "mode": carer.travel_mode,
                 "shift": f"{clock(carer.shift_start)}-{clock(carer.shift_end)}",
                 "visits": len(mine),
                 "travel": round(sum(r.travel for r in mine) / 60),
                 "leave": clock(route.depart),
                 "back": clock(route.back),
+                "out": route.carer in found.out,
             }
         )
     unplaced = [
@@ -273,24 +181,29 @@ def plan_page(
         request,
         principal,
         "plan.html",
+        status_code=status_code,
         title=f"Carer plan {day.isoformat()}",
         day=day.isoformat(),
         origin=found.origin,
         facts=summary(problem, plan),
-        board=_board(problem, plan),
-        map=_map(problem, plan),
+        board=board(problem, plan, {item.visit for item in found.locks}),
+        map=run_map(problem, plan),
         runs=runs,
         unplaced=unplaced,
         solver=plan.solver,
+        record=found,
+        history=book.history(principal.tenant, day),
+        editing=editing(principal, conditions, found, seconds_into(day, now)),
+        refused=refused,
     )
 
 
 @router.get("/plan/export.csv")
 def plan_csv(
-    registry: Registry, now: Now, principal: Reader, plans: Plans, date: DateQuery = None
+    registry: Registry, now: Now, principal: Reader, book: Book, date: DateQuery = None
 ) -> Response:
     """The day's plan as CSV, one row per visit (placed or not)."""
-    day, found = _day_plan(registry, principal, plans, date, now)
+    day, found = _day_plan(registry, principal, book, date, now)
     return Response(
         to_csv(found.problem, found.plan),
         media_type="text/csv; charset=utf-8",
@@ -301,15 +214,15 @@ def plan_csv(
 
 
 def _day_plan(
-    registry: Any, principal: Any, plans: Any, date: str | None, now: float
-) -> tuple[dt.date, DayPlan]:
-    """The day a request asks for (today by default) and the council's plan for it."""
+    registry: Any, principal: Any, book: PlanBook, date: str | None, now: float
+) -> tuple[dt.date, DayRecord]:
+    """The day a request asks for (today by default) and the council's stored plan."""
     _council(registry, principal)
     day = _day(date, now)
-    return day, plans.day(principal.tenant, day)
+    return day, book.day(principal.tenant, day)
 
 
-def _carer(found: DayPlan, carer_id: str) -> None:
+def _carer(found: DayRecord, carer_id: str) -> None:
     if found.plan.route(carer_id) is None:
         raise NotFound(f"no carer {carer_id!r} in this plan")
 
@@ -321,11 +234,11 @@ def carer_page(
     registry: Registry,
     now: Now,
     principal: Reader,
-    plans: Plans,
+    book: Book,
     date: DateQuery = None,
 ) -> Response:
     """One carer's run for the day, for a phone: where, when, what, with whom."""
-    day, found = _day_plan(registry, principal, plans, date, now)
+    day, found = _day_plan(registry, principal, book, date, now)
     _carer(found, carer_id)
     problem, plan = found.problem, found.plan
     carer = problem.carer(carer_id)
@@ -368,7 +281,7 @@ def carer_page(
         leave=clock(route.depart),
         back=clock(route.back),
         steps=steps,
-        map=_map(problem, plan, only=carer_id),
+        map=run_map(problem, plan, only=carer_id),
         origin=found.origin,
     )
 
@@ -379,11 +292,11 @@ def carer_calendar(
     registry: Registry,
     now: Now,
     principal: Reader,
-    plans: Plans,
+    book: Book,
     date: DateQuery = None,
 ) -> Response:
     """One carer's run as an iCalendar file (an event per visit and break)."""
-    day, found = _day_plan(registry, principal, plans, date, now)
+    day, found = _day_plan(registry, principal, book, date, now)
     _carer(found, carer_id)
     return Response(
         to_ics(found.problem, found.plan, carer_id, day, principal.tenant),
@@ -392,4 +305,14 @@ def carer_calendar(
     )
 
 
-__all__ = ["PLANS", "DayPlan", "PlanSource", "SimulatedPlans", "get_plans", "router"]
+__all__ = [
+    "PLANS",
+    "Book",
+    "DayPlan",
+    "PlanSource",
+    "SimulatedPlans",
+    "get_book",
+    "get_plans",
+    "render_plan",
+    "router",
+]

@@ -98,6 +98,32 @@ def repair(
     )
 
 
+def insert(
+    problem: Problem,
+    route: Route,
+    visit: Visit,
+    at: int | None,
+    pinned: dict[str, int],
+    started: set[str],
+) -> Route | None:
+    """``route`` with ``visit`` inserted where it adds least travel and the checker
+    accepts the run (starting at ``at`` if given), or ``None``; ``pinned`` visits keep
+    their start and nothing goes before the ``started`` ones."""
+    carers = {route.carer: problem.carer(route.carer)}
+    option = _best(
+        problem,
+        carers,
+        {route.carer: route},
+        visit,
+        {visit.id: {route.carer}},
+        pinned,
+        started,
+        at,
+        set(),
+    )
+    return None if option is None else option.route
+
+
 def _place_pair(
     problem, carers, routes, visits, link, allowed, pinned, started
 ) -> list[_Option] | None:
@@ -223,4 +249,4 @@ def _timed(problem: Problem, carer: Carer, order: list[Visit], fixed: dict[str, 
     return None
 
 
-__all__ = ["repair"]
+__all__ = ["insert", "repair"]

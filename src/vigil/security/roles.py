@@ -24,13 +24,20 @@ class Permission(StrEnum):
     READ_AUDIT = "read_audit"
     HANDLE_ALERTS = "handle_alerts"
     """Acknowledge, assign, escalate and resolve alerts."""
+    PLAN = "plan"
+    """Change a day's carer plan: lock or move a visit, re-optimise, add an urgent visit."""
     MANAGE = "manage"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMINISTRATOR: frozenset(Permission),
     Role.COORDINATOR: frozenset(
-        {Permission.READ_TELEMETRY, Permission.READ_DEAD_LETTERS, Permission.HANDLE_ALERTS}
+        {
+            Permission.READ_TELEMETRY,
+            Permission.READ_DEAD_LETTERS,
+            Permission.HANDLE_ALERTS,
+            Permission.PLAN,
+        }
     ),
     Role.CARER: frozenset({Permission.READ_TELEMETRY}),
     Role.ENGINEER: frozenset(

@@ -7,6 +7,7 @@ from vigil.store.appender import SqlLogAppender
 from vigil.store.audit import AuditEntry, AuditRepository
 from vigil.store.database import WalCheckpointer, open_engine
 from vigil.store.dead_letters import DeadLetterRecord, DeadLetterRepository
+from vigil.store.documents import DocumentRepository, DocumentVersion, StoredDocument
 from vigil.store.event_log import (
     Accepted,
     AppendJob,
@@ -43,6 +44,8 @@ __all__ = [
     "DeadLetterRepository",
     "DeadLetterUndecodable",
     "DeviceRef",
+    "DocumentRepository",
+    "DocumentVersion",
     "EventLog",
     "FindingRepository",
     "FindingRow",
@@ -54,6 +57,7 @@ __all__ = [
     "RegistryRepository",
     "SqlCheckpointStore",
     "SqlLogAppender",
+    "StoredDocument",
     "TokenRecord",
     "TokenRepository",
     "Undecodable",

@@ -12,6 +12,18 @@ from vigil.store.event_log import AppendJob, EventLog
 from vigil.store.schema import audit_log
 
 
+def insert_audit(connection: Connection, rows: Sequence[tuple[str, float, str, str, str]]) -> None:
+    """Audit rows ``(tenant, time, actor, action, target)`` in the caller's transaction."""
+    if rows:
+        connection.execute(
+            audit_log.insert(),
+            [
+                {"tenant": t, "time": when, "actor": actor, "action": action, "target": target}
+                for t, when, actor, action, target in rows
+            ],
+        )
+
+
 class AuditEntry(msgspec.Struct, frozen=True):
     time: float
     actor: str
@@ -52,14 +64,7 @@ class AuditedAppend:
 
     def write(self, connection: Connection) -> list[LogRecord]:
         records = self._append.write(connection)
-        if self.audit:
-            connection.execute(
-                audit_log.insert(),
-                [
-                    {"tenant": t, "time": when, "actor": actor, "action": action, "target": target}
-                    for t, when, actor, action, target in self.audit
-                ],
-            )
+        insert_audit(connection, self.audit)
         return records
 
     def committed(self, result: list[LogRecord]) -> None:

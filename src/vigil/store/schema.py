@@ -208,6 +208,23 @@ audit_log = Table(
     Column("target", Text, nullable=False),
 )
 
+documents = Table(
+    "documents",
+    metadata,
+    Column("tenant", String(ID), primary_key=True),
+    Column("kind", String(64), primary_key=True),
+    Column("key", String(ID), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("time", Float, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+)
+"""A domain's records that people change and that no operator derives from the log (a
+day's carer plan): every version kept, the newest is the one pages show. Opaque to the
+store: ``body`` is the domain's own encoding."""
+
 derived_marks = Table(
     "derived_marks",
     metadata,

@@ -30,18 +30,21 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from vigil.security import Principal
+from vigil.store.documents import DocumentRepository
 from vigil.store.operator_state import FindingRepository
 from vigil.store.projections import ConditionRepository, ProjectionRepository
 from vigil.store.registry import RegistryRepository
-from vigil.web.auth import AlertHandler, Reader, get_platform
+from vigil.web.auth import AlertHandler, PagePlanner, Reader, get_platform
 from vigil.web.templating import TEMPLATES, PageRoute, navigation
 
 __all__ = [
     "AlertHandler",
     "Audit",
     "Conditions",
+    "Documents",
     "Findings",
     "Now",
+    "PagePlanner",
     "PageRoute",
     "Pages",
     "Projections",
@@ -64,6 +67,10 @@ async def _projections(request: Request) -> ProjectionRepository:
 
 async def _findings(request: Request) -> FindingRepository:
     return (await get_platform(request)).findings
+
+
+async def _documents(request: Request) -> DocumentRepository:
+    return (await get_platform(request)).documents
 
 
 async def _now(request: Request) -> float:
@@ -93,6 +100,8 @@ Projections = Annotated[ProjectionRepository, Depends(_projections)]
 """Latest values and downsampled history, as the operators keep them."""
 Findings = Annotated[FindingRepository, Depends(_findings)]
 """Operators' durable records (a home's closed care days), newest first."""
+Documents = Annotated[DocumentRepository, Depends(_documents)]
+"""Versioned records people change (a day's carer plan); each save is audited."""
 Now = Annotated[float, Depends(_now)]
 """The platform's clock (tests and replays set it)."""
 Audit = Annotated[AuditRecorder, Depends(_audit)]

@@ -83,18 +83,24 @@ DeadLetterReader = Annotated[Principal, Depends(requires(Permission.READ_DEAD_LE
 Administrator = Annotated[Principal, Depends(requires(Permission.MANAGE))]
 
 
-async def authenticate_page_action(
-    platform: PlatformDep, bearer: BearerDep, cookie: CookieDep
-) -> Principal:
+def page_action(permission: Permission) -> Callable[..., Awaitable[Principal]]:
     """A page's form post may be signed by the cookie: ``SecurityHeaders`` has already
     refused it if another site's page sent it."""
-    token = bearer.credentials.strip() if bearer is not None else cookie
-    if not token:
-        raise NotAuthenticated("not signed in")
-    principal = await principal_for(platform, token)
-    principal.require(Permission.HANDLE_ALERTS)
-    return principal
 
+    async def check(platform: PlatformDep, bearer: BearerDep, cookie: CookieDep) -> Principal:
+        token = bearer.credentials.strip() if bearer is not None else cookie
+        if not token:
+            raise NotAuthenticated("not signed in")
+        principal = await principal_for(platform, token)
+        principal.require(permission)
+        return principal
+
+    return check
+
+
+authenticate_page_action = page_action(Permission.HANDLE_ALERTS)
 
 AlertHandler = Annotated[Principal, Depends(requires(Permission.HANDLE_ALERTS))]
 PageAlertHandler = Annotated[Principal, Depends(authenticate_page_action)]
+PagePlanner = Annotated[Principal, Depends(page_action(Permission.PLAN))]
+"""A page's form that changes a carer plan (lock, move, re-optimise)."""
