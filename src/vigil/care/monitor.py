@@ -28,6 +28,7 @@ from typing import Any
 import msgspec
 
 from vigil.care import decline as declines
+from vigil.care import nights
 from vigil.care import routine as routines
 from vigil.care.localtime import (
     at_hour,
@@ -193,21 +194,6 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def poisson_tail(k: int, mean: float) -> float:
-    """P(X >= k) for a Poisson count with ``mean``.
-
-    >>> round(poisson_tail(4, 1.0), 4)
-    0.019
-    """
-    if k <= 0:
-        return 1.0
-    term, below = math.exp(-mean), 0.0
-    for i in range(k):
-        below += term
-        term *= mean / (i + 1)
-    return max(0.0, 1.0 - below)
-
-
 def _parse_time(value: Any) -> float | None:
     if value is None or isinstance(value, bool):
         return None
@@ -265,8 +251,9 @@ class CareMonitor(KeyedOperator[CareState]):
         kitchen_min_expected: float = 4.0,
         kitchen_from: float = 11.0,
         kitchen_until: float = 21.0,
-        rising_nights: int = 2,
-        rising_min_extra: int = 2,
+        rising_windows: tuple[int, ...] = (2, 3),
+        rising_alpha: float = 0.01,
+        rising_min_extra: float = 1.5,
         cold_below: float = 16.0,
         cold_night_below: float = 13.0,
         very_cold_below: float = 10.0,
@@ -294,7 +281,8 @@ class CareMonitor(KeyedOperator[CareState]):
         self.kitchen_min_expected = kitchen_min_expected
         self.kitchen_from = kitchen_from
         self.kitchen_until = kitchen_until
-        self.rising_nights = rising_nights
+        self.rising_windows = rising_windows
+        self.rising_alpha = rising_alpha
         self.rising_min_extra = rising_min_extra
         self.cold_below = cold_below
         self.cold_night_below = cold_night_below
@@ -1108,38 +1096,45 @@ class CareMonitor(KeyedOperator[CareState]):
         self._open(state, "missed_meals", now, message, "warning", evidence, outputs)
 
     def _night_trend(self, state: CareState, now: float, outputs: list[Emission]) -> None:
+        """Each morning: the last nights together against the person's own rate."""
         today = state.today
         assert today is not None
-        nights = [r.night_bathroom for r in state.history if r.night_bathroom is not None]
-        recent = [*nights, today.record.night_bathroom]
-        latest = recent[-self.rising_nights :]
-        earlier = recent[: -self.rising_nights][-28:]
-        prior = 1.5  # night-time visits of people in their 80s: nocturia is common
-        mean = (prior * self.prior_days + sum(earlier)) / (self.prior_days + len(earlier))
-        threshold = max(1, math.ceil(mean + self.rising_min_extra))
-        while poisson_tail(threshold, mean) > 0.02:
-            threshold += 1
-        opened = state.open.get("night_bathroom")
-        rising = len(latest) >= self.rising_nights and all(n >= threshold for n in latest)  # type: ignore[operator]
-        if rising:
-            counts = ", ".join(str(n) for n in reversed(latest))
+        known = [r.night_bathroom for r in state.history if r.night_bathroom is not None]
+        recent: list[int] = [*known, today.record.night_bathroom]  # type: ignore[list-item]
+        found = nights.excess(
+            recent,
+            windows=self.rising_windows,
+            alpha=self.rising_alpha,
+            min_extra=self.rising_min_extra,
+        )
+        if found is not None:
+            counts = ", ".join(str(n) for n in reversed(found.nights))
+            window = len(found.nights)
             message = (
-                f"Night-time bathroom visits: {counts} on the last {len(latest)} nights "
-                f"(latest first); usually about {mean:.0f} a night." + self._learning_note(state)
+                f"Night-time bathroom visits: {counts} on the last {window} nights "
+                f"(latest first), {found.total} in all; usually about {found.rate:.1f} a "
+                f"night ({found.expected:.0f} in {window} nights); so many by chance: "
+                f"{nights.chance(found.tail)}." + self._learning_note(state)
             )
             evidence = {
-                "reason": f"{latest[-1]} night bathroom visits, usually {mean:.0f}",
-                "nights": list(latest),
-                "usual": round(mean, 2),
-                "threshold": threshold,
+                "reason": f"{found.total} night bathroom visits in {window} nights, "
+                f"usually about {found.expected:.0f}",
+                "nights": found.nights,
+                "total": found.total,
+                "usual_per_night": round(found.rate, 2),
+                "expected": round(found.expected, 1),
+                "chance": round(found.tail, 5),
+                "baseline_nights": found.baseline_nights,
             }
             self._open(
                 state, "night_bathroom", now, message, "warning", evidence, outputs, force=True
             )
-        elif opened is not None and latest and latest[-1] is not None and latest[-1] < threshold:
+            return
+        usual = nights.usual_rate(recent)
+        if "night_bathroom" in state.open and recent[-1] <= usual + 1:
             message = (
-                f"Night-time bathroom visits back to {latest[-1]} last night "
-                f"(usually about {mean:.0f})."
+                f"Night-time bathroom visits back to {recent[-1]} last night "
+                f"(usually about {usual:.1f})."
             )
             self._close(state, "night_bathroom", now, message, outputs)
 
