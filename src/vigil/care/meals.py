@@ -10,9 +10,10 @@ nothing indoors since) and compares today's kitchen use with
 - the routine's expectation for those quarter-hours (``usual``): today's use must be at
   most ``ratio`` of it;
 - the person's own earlier days on which they had been about at home at least as long
-  by this hour (``comparable``): today's use must be under half the fewest of those
-  days. With ``min_days`` such days all above today, a normal day this low has been
-  rare for this person (about 1 in ``days + 1`` or less).
+  by this hour, or at least as long as they usually are (``comparable``): today's use
+  must be under half the fewest of those days. With ``min_days`` such days all above
+  today, a normal day this low has been rare for this person (about 1 in ``days + 1``
+  or less).
 
 While too few comparable days are known (a new resident, or one rarely home this long)
 the routine's expectation alone decides, and only when it is large
@@ -30,6 +31,7 @@ True
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 
 import msgspec
@@ -67,7 +69,11 @@ def assess(
     quarter-hours) by this hour on each of the person's earlier days."""
     if home < min_home or seen > ratio * usual:
         return None
-    like = [kitchen for hours, kitchen in comparable if hours >= home]
+    # At home longer than usual is more time to eat, not less: days at home at least as
+    # long as today, or as long as usual by this hour, are like today.
+    usual_home = statistics.median(hours for hours, _ in comparable) if comparable else home
+    need = max(min_home, min(home, usual_home))
+    like = [kitchen for hours, kitchen in comparable if hours >= need]
     if len(like) >= min_days:
         fewest = min(like)
         if seen >= fewest / 2:
