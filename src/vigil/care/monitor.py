@@ -669,7 +669,10 @@ class CareMonitor(KeyedOperator[CareState]):
         assert today is not None
         record = today.record
         record.events += 1
+        earlier_run = None
         if time - state.last_activity > _RUN_GAP:
+            if time - state.last_activity <= _RUNS_APART:
+                earlier_run = state.run_start  # a second run soon after: up, not a trip
             state.run_start = time
         b = bin_of(time, tz)
         for name in (channel.name, "any", f"@{channel.room}"):
@@ -713,10 +716,12 @@ class CareMonitor(KeyedOperator[CareState]):
             and channel.sort != "bed"
             and not state.in_bed
             and hour >= self.earliest_up
-            and (living or time - state.run_start >= _RUN_MIN)
+            and (living or earlier_run is not None or time - state.run_start >= _RUN_MIN)
         ):
             begun = at_hour(date.fromisoformat(record.day), self.earliest_up, tz)
-            today.about_at = max(state.run_start, begun, today.observed_from)
+            first = state.run_start if earlier_run is None else earlier_run
+            if first >= begun:
+                today.about_at = max(first, today.observed_from)
         if living and state.in_bed:  # the bed says occupied, yet someone is about
             if state.bed_doubt is None:
                 state.bed_doubt = time
@@ -1129,7 +1134,7 @@ class CareMonitor(KeyedOperator[CareState]):
         ]
         found = meals.assess(
             usual=usual,
-            seen=so_far,
+            seen=max(so_far, seen),  # kitchen use since the hour began counts too
             home=home,
             comparable=comparable,
             ratio=self.kitchen_ratio,
@@ -1141,8 +1146,8 @@ class CareMonitor(KeyedOperator[CareState]):
             return
         about = duration(home * 900)
         fewest = (
-            f"; on each of the last {found.days} days at home this long by now, "
-            f"at least {found.fewest}"
+            f"; at least {found.fewest} by this time on each of the last {found.days} days "
+            "they were home as long, or as long as usual"
             if found.fewest
             else ""
         )
@@ -1402,6 +1407,9 @@ _RUN_GAP = 30 * 60.0
 indoors is someone gone out."""
 _RUN_MIN = 15 * 60.0
 """A run of activity this long (out of bed) is someone about, not a night-time trip."""
+_RUNS_APART = 90 * 60.0
+"""Two runs of activity this close (out of bed) are someone up: a night-time trip is
+followed by sleep."""
 
 
 def _count_before(bins: list[int] | tuple[int, ...], hour: int) -> int:
