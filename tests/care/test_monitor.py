@@ -175,8 +175,11 @@ def test_night_bathroom_visits_rising_over_nights() -> None:
     assert [s.change for s in signals] == ["open", "update", "close"]
     assert str(signals[0].time) and local_clock(signals[0].time) == "07:30"
     assert signals[0].message.startswith(
-        "Night-time bathroom visits: 5, 5 on the last 2 nights (latest first); usually about 1"
+        "Night-time bathroom visits: 5, 5 on the last 2 nights (latest first), 10 in all; "
+        "usually about 1.1 a night (2 in 2 nights); so many by chance: about 1 in 1,300."
     )
+    assert signals[0].evidence["nights"] == [5, 5]
+    assert signals[0].evidence["baseline_nights"] == 7
     assert signals[-1].message.startswith("Night-time bathroom visits back to 1 last night")
     # A day's record holds the night that ended that morning.
     assert [d["night_bathroom"] for d in run.days[-4:]] == [1, 5, 5, 5]

@@ -28,6 +28,7 @@ from typing import Any
 import msgspec
 
 from vigil.care import decline as declines
+from vigil.care import meals, nights
 from vigil.care import routine as routines
 from vigil.care.localtime import (
     at_hour,
@@ -113,6 +114,9 @@ class DayRecord(msgspec.Struct, kw_only=True, gc=False):
     kitchen_bins: int = 0
     kitchen_by: list[int] = []
     """Kitchen quarter-hours before each of 11:00 ... 21:00."""
+    home_by: list[int] = []
+    """Quarter-hours about at home (``CareMonitor._home_bins``) before each of 11:00 ...
+    21:00: the time kitchen use is judged against."""
     active_bins: int = 0
     events: int = 0
     moves: int = 0
@@ -132,6 +136,12 @@ class Today(msgspec.Struct, kw_only=True, gc=False, omit_defaults=True):
     out_bins: list[int] = []
     skip: list[str] = []
     up_at: float | None = None
+    about_at: float | None = None
+    """The start of the first sustained activity after ``earliest_up`` (15 min or more, or
+    the living rooms), the bed empty: about, even before the usual signs of getting up."""
+    unseen: list[int] = []
+    """Quarter-hours between the front door and the door again with nothing indoors
+    between (out, in a home whose sensors cannot see it)."""
     deadline: tuple[float, float, float] | None = None
     """(usually up by, margin, deadline): depends only on earlier days, so kept."""
 
@@ -157,6 +167,8 @@ class CareState(msgspec.Struct, gc=False, omit_defaults=True):
     history: list[DayRecord] = []
     today: Today | None = None
     last_activity: float = 0.0
+    run_start: float = 0.0
+    """When the current run of activity began (no gap of 30 min since)."""
     last_room: str = ""
     last_sort: str = ""
     in_bed: bool | None = None
@@ -191,21 +203,6 @@ def _quantile(values: list[float], q: float) -> float:
     low = math.floor(position)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def poisson_tail(k: int, mean: float) -> float:
-    """P(X >= k) for a Poisson count with ``mean``.
-
-    >>> round(poisson_tail(4, 1.0), 4)
-    0.019
-    """
-    if k <= 0:
-        return 1.0
-    term, below = math.exp(-mean), 0.0
-    for i in range(k):
-        below += term
-        term *= mean / (i + 1)
-    return max(0.0, 1.0 - below)
 
 
 def _parse_time(value: Any) -> float | None:
@@ -265,8 +262,11 @@ class CareMonitor(KeyedOperator[CareState]):
         kitchen_min_expected: float = 4.0,
         kitchen_from: float = 11.0,
         kitchen_until: float = 21.0,
-        rising_nights: int = 2,
-        rising_min_extra: int = 2,
+        kitchen_min_home: int = 4,
+        kitchen_days: int = 3,
+        rising_windows: tuple[int, ...] = (2, 3),
+        rising_alpha: float = 0.01,
+        rising_min_extra: float = 1.5,
         cold_below: float = 16.0,
         cold_night_below: float = 13.0,
         very_cold_below: float = 10.0,
@@ -294,7 +294,10 @@ class CareMonitor(KeyedOperator[CareState]):
         self.kitchen_min_expected = kitchen_min_expected
         self.kitchen_from = kitchen_from
         self.kitchen_until = kitchen_until
-        self.rising_nights = rising_nights
+        self.kitchen_min_home = kitchen_min_home
+        self.kitchen_days = kitchen_days
+        self.rising_windows = rising_windows
+        self.rising_alpha = rising_alpha
         self.rising_min_extra = rising_min_extra
         self.cold_below = cold_below
         self.cold_night_below = cold_night_below
@@ -486,6 +489,8 @@ class CareMonitor(KeyedOperator[CareState]):
         kitchen = today.active.get("@kitchen", ())
         record.kitchen_bins = len(kitchen)
         record.kitchen_by = [_count_before(kitchen, hour) for hour in _KITCHEN_HOURS]
+        home = self._home_bins(state, today, at_hour(date.fromisoformat(record.day), 21.0, tz))
+        record.home_by = [_count_before(home, hour) for hour in _KITCHEN_HOURS]
         if not record.away:
             observed = {
                 bin_of(t, tz) for t in _quarter_hours(max(today.start, today.observed_from), end)
@@ -664,6 +669,11 @@ class CareMonitor(KeyedOperator[CareState]):
         assert today is not None
         record = today.record
         record.events += 1
+        earlier_run = None
+        if time - state.last_activity > _RUN_GAP:
+            if time - state.last_activity <= _RUNS_APART:
+                earlier_run = state.run_start  # a second run soon after: up, not a trip
+            state.run_start = time
         b = bin_of(time, tz)
         for name in (channel.name, "any", f"@{channel.room}"):
             bins = today.active.setdefault(name, [])
@@ -683,6 +693,11 @@ class CareMonitor(KeyedOperator[CareState]):
             )
         # going out and coming back
         if channel.sort == "door":
+            door_at = state.door_at
+            if state.last_sort == "door" and door_at is not None and time - door_at >= _RUN_GAP:
+                # the door, nothing indoors, the door again: out in between
+                unseen = {bin_of(t, tz) for t in _quarter_hours(door_at + 900, time)}
+                today.unseen = sorted(set(today.unseen) | unseen)
             if state.out_since is not None:  # the door while out: someone is back
                 self._back_home(state, time, room, outputs)
             elif self._covered(state) or self._leaving_at_night(state, time):
@@ -696,6 +711,17 @@ class CareMonitor(KeyedOperator[CareState]):
         # the night and getting up
         living = room in LIVING_ROOMS or channel.sort == "door"
         hour = care_hour(time, tz)
+        if (
+            today.about_at is None
+            and channel.sort != "bed"
+            and not state.in_bed
+            and hour >= self.earliest_up
+            and (living or earlier_run is not None or time - state.run_start >= _RUN_MIN)
+        ):
+            begun = at_hour(date.fromisoformat(record.day), self.earliest_up, tz)
+            first = state.run_start if earlier_run is None else earlier_run
+            if first >= begun:
+                today.about_at = max(first, today.observed_from)
         if living and state.in_bed:  # the bed says occupied, yet someone is about
             if state.bed_doubt is None:
                 state.bed_doubt = time
@@ -725,6 +751,8 @@ class CareMonitor(KeyedOperator[CareState]):
         today = state.today
         assert today is not None
         today.up_at = time
+        if today.about_at is None or today.about_at > time:
+            today.about_at = time
         day = date.fromisoformat(today.record.day)
         if today.observed_from <= at_hour(day, self.earliest_up, tz) and not (
             home_coming and time - state.last_activity > 4 * _HOUR
@@ -1050,52 +1078,84 @@ class CareMonitor(KeyedOperator[CareState]):
         }
         self._open(state, "night_exit", now, message, "critical", evidence, outputs)
 
+    def _home_bins(self, state: CareState, today: Today, now: float) -> list[int]:
+        """Today's quarter-hours from the first sign of being about to ``now``, less those
+        out: out of the home (homes whose sensors see it), or after the front door with
+        nothing indoors since or before the door again. Kitchen bins always count."""
+        tz = self._tz(state)
+        about = [t for t in (today.about_at, today.up_at) if t is not None]
+        if not about:
+            return []
+        start = max(min(about), today.observed_from)
+        away = set(today.out_bins) | set(today.unseen)
+        if state.out_since is not None:
+            away.update(bin_of(t, tz) for t in _quarter_hours(state.out_since, now))
+        door_at = state.door_at
+        if state.last_sort == "door" and door_at is not None and now - door_at >= _RUN_GAP:
+            away.update(bin_of(t, tz) for t in _quarter_hours(door_at + 900, now))
+        bins = {bin_of(t, tz) for t in _quarter_hours(start, now)}
+        first, last = bin_of(start, tz), bin_of(now, tz)
+        kitchen = {b for b in today.active.get("@kitchen", ()) if first <= b <= last}
+        return sorted((bins - away) | kitchen)
+
     def _check_kitchen(self, state: CareState, now: float, outputs: list[Emission]) -> None:
         today = state.today
         assert today is not None
         tz = self._tz(state)
-        if today.up_at is None or not self._has(state, rooms=frozenset({"kitchen"})):
+        if today.about_at is None and today.up_at is None:
+            return
+        if not self._has(state, rooms=frozenset({"kitchen"})):
             return
         if not self.kitchen_from <= care_hour(now, tz) < self.kitchen_until:
             return  # judged in the day; the day's end closes it
         kind = day_type(date.fromisoformat(today.record.day))
-        start = max(today.up_at, today.observed_from)
-        bins = [bin_of(t, tz) for t in _quarter_hours(start, now)]
-        out = set(today.out_bins)
-        if state.out_since is not None:
-            out.update(bin_of(t, tz) for t in _quarter_hours(state.out_since, now))
-        bins = [b for b in bins if b not in out]
+        bins = self._home_bins(state, today, now)
         usual = routines.expected(state.routine, kind, "@kitchen", bins)
         seen = len(set(today.active.get("@kitchen", ())) & set(bins))
         opened = state.open.get("missed_meals")
         if opened is not None:
-            if seen >= 0.5 * usual:
+            if seen >= 0.5 * usual or seen > self.kitchen_ratio * usual + 1:
                 message = (
                     f"Kitchen in use again: {seen} quarter-hours today by {clock(now, tz)} "
                     f"(usually about {usual:.0f})."
                 )
                 self._close(state, "missed_meals", now, message, outputs)
-                return
-        elif usual < self.kitchen_min_expected or seen > self.kitchen_ratio * usual:
             return
-        # The person's own worst normal day: a day like today that has happened before
-        # (eating out, a carer cooking) is not an alert.
         hour = int(care_hour(now, tz))
+        index = hour - _KITCHEN_HOURS[0]
+        home = sum(1 for b in bins if b < hour * 4)
         so_far = _count_before(today.active.get("@kitchen", ()), hour)
-        lows = [
-            r.kitchen_by[hour - _KITCHEN_HOURS[0]]
+        comparable = [
+            (r.home_by[index], r.kitchen_by[index])
             for r in state.history[-28:]
-            if r.up is not None and not r.away and len(r.kitchen_by) == len(_KITCHEN_HOURS)
+            if not r.away
+            and len(r.kitchen_by) == len(_KITCHEN_HOURS)
+            and len(r.home_by) == len(_KITCHEN_HOURS)
         ]
-        least = min(lows) if len(lows) >= 3 else None
-        if opened is None and least is not None and so_far >= least / 2:
+        found = meals.assess(
+            usual=usual,
+            seen=max(so_far, seen),  # kitchen use since the hour began counts too
+            home=home,
+            comparable=comparable,
+            ratio=self.kitchen_ratio,
+            min_expected=self.kitchen_min_expected,
+            min_home=self.kitchen_min_home,
+            min_days=self.kitchen_days,
+        )
+        if found is None:
             return
-        last = [b for b in today.active.get("@kitchen", ())]
-        fewest = f", and at least {least} on each of the last {len(lows)} days" if least else ""
+        about = duration(home * 900)
+        fewest = (
+            f"; at least {found.fewest} by this time on each of the last {found.days} days "
+            "they were home as long, or as long as usual"
+            if found.fewest
+            else ""
+        )
         message = (
             f"Kitchen used in {seen} quarter-hour{'s' if seen != 1 else ''} today by "
-            f"{clock(now, tz)}; usually about {usual:.0f} by this time{fewest}"
-            + ("" if last else " (no kitchen activity at all today)")
+            f"{clock(now, tz)}, in {about} up and at home; usually about {usual:.0f} "
+            f"in that time{fewest}"
+            + ("" if today.active.get("@kitchen") else " (no kitchen activity at all today)")
             + "."
             + self._learning_note(state)
         )
@@ -1103,43 +1163,52 @@ class CareMonitor(KeyedOperator[CareState]):
             "reason": f"kitchen used {seen} quarter-hours today, usually about {usual:.0f}",
             "kitchen_quarter_hours": seen,
             "usual": round(usual, 1),
-            "fewest": least,
+            "home_quarter_hours": home,
+            "fewest": found.fewest,
+            "comparable_days": found.days,
         }
         self._open(state, "missed_meals", now, message, "warning", evidence, outputs)
 
     def _night_trend(self, state: CareState, now: float, outputs: list[Emission]) -> None:
+        """Each morning: the last nights together against the person's own rate."""
         today = state.today
         assert today is not None
-        nights = [r.night_bathroom for r in state.history if r.night_bathroom is not None]
-        recent = [*nights, today.record.night_bathroom]
-        latest = recent[-self.rising_nights :]
-        earlier = recent[: -self.rising_nights][-28:]
-        prior = 1.5  # night-time visits of people in their 80s: nocturia is common
-        mean = (prior * self.prior_days + sum(earlier)) / (self.prior_days + len(earlier))
-        threshold = max(1, math.ceil(mean + self.rising_min_extra))
-        while poisson_tail(threshold, mean) > 0.02:
-            threshold += 1
-        opened = state.open.get("night_bathroom")
-        rising = len(latest) >= self.rising_nights and all(n >= threshold for n in latest)  # type: ignore[operator]
-        if rising:
-            counts = ", ".join(str(n) for n in reversed(latest))
+        known = [r.night_bathroom for r in state.history if r.night_bathroom is not None]
+        recent: list[int] = [*known, today.record.night_bathroom]  # type: ignore[list-item]
+        found = nights.excess(
+            recent,
+            windows=self.rising_windows,
+            alpha=self.rising_alpha,
+            min_extra=self.rising_min_extra,
+        )
+        if found is not None:
+            counts = ", ".join(str(n) for n in reversed(found.nights))
+            window = len(found.nights)
             message = (
-                f"Night-time bathroom visits: {counts} on the last {len(latest)} nights "
-                f"(latest first); usually about {mean:.0f} a night." + self._learning_note(state)
+                f"Night-time bathroom visits: {counts} on the last {window} nights "
+                f"(latest first), {found.total} in all; usually about {found.rate:.1f} a "
+                f"night ({found.expected:.0f} in {window} nights); so many by chance: "
+                f"{nights.chance(found.tail)}." + self._learning_note(state)
             )
             evidence = {
-                "reason": f"{latest[-1]} night bathroom visits, usually {mean:.0f}",
-                "nights": list(latest),
-                "usual": round(mean, 2),
-                "threshold": threshold,
+                "reason": f"{found.total} night bathroom visits in {window} nights, "
+                f"usually about {found.expected:.0f}",
+                "nights": found.nights,
+                "total": found.total,
+                "usual_per_night": round(found.rate, 2),
+                "expected": round(found.expected, 1),
+                "chance": round(found.tail, 5),
+                "baseline_nights": found.baseline_nights,
             }
             self._open(
                 state, "night_bathroom", now, message, "warning", evidence, outputs, force=True
             )
-        elif opened is not None and latest and latest[-1] is not None and latest[-1] < threshold:
+            return
+        usual = nights.usual_rate(recent)
+        if "night_bathroom" in state.open and recent[-1] <= usual + 1:
             message = (
-                f"Night-time bathroom visits back to {latest[-1]} last night "
-                f"(usually about {mean:.0f})."
+                f"Night-time bathroom visits back to {recent[-1]} last night "
+                f"(usually about {usual:.1f})."
             )
             self._close(state, "night_bathroom", now, message, outputs)
 
@@ -1261,7 +1330,7 @@ class CareMonitor(KeyedOperator[CareState]):
         cold = state.open.get("cold_home")
         if cold is not None:
             candidates.append(max(state.cold_last, cold.since) + self.warm_hours * _HOUR)
-        if today.up_at is not None:
+        if today.up_at is not None or today.about_at is not None:
             candidates.append((math.floor(now / _HOUR) + 1) * _HOUR)
         state.due = _after(candidates, now)
 
@@ -1333,6 +1402,14 @@ class CareMonitor(KeyedOperator[CareState]):
 
 
 _KITCHEN_HOURS = tuple(range(11, 22))
+_RUN_GAP = 30 * 60.0
+"""Activity this far apart is two runs; the front door then this long with nothing
+indoors is someone gone out."""
+_RUN_MIN = 15 * 60.0
+"""A run of activity this long (out of bed) is someone about, not a night-time trip."""
+_RUNS_APART = 90 * 60.0
+"""Two runs of activity this close (out of bed) are someone up: a night-time trip is
+followed by sleep."""
 
 
 def _count_before(bins: list[int] | tuple[int, ...], hour: int) -> int:
