@@ -144,6 +144,8 @@ class OpcUaSource:
         """Changes not queued because too many were waiting (the connection is then renewed)."""
         self.late = 0
         """Changes that came after their connection ended (read again on resubscribing)."""
+        self.client: Client | None = None
+        """The current connection's asyncua client (tests break its socket)."""
         self._lost: asyncio.Event | None = None
         self._why = ""
 
@@ -199,6 +201,7 @@ class OpcUaSource:
 
         client.connection_lost_callback = on_lost
         handler = _Handler(self)
+        self.client = client
         await client.connect()
         subscribed = stopping = False
         try:
