@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from asyncua import ua
 
-from vigil.config import OpcUaNode, OpcUaServer, load_settings
+from vigil.config import OpcUaNode, OpcUaServer, OpcUaSettings, load_settings
 from vigil.errors import ConfigurationError
 from vigil.events import DeviceStatus, Reading
 from vigil.ingest.directory import DeviceDirectory
-from vigil.ingest.opcua import Change, NodeMap, NotNumeric, event_time, numeric
+from vigil.ingest.opcua import Change, NodeMap, NotNumeric, OpcUaSource, event_time, numeric
 from vigil.ingest.opcua.client import change_of, parse_node_ids
 from vigil.store.registry import DeviceRef
 
@@ -197,3 +197,36 @@ def test_settings_from_toml() -> None:
         },
     )
     assert settings.opcua.servers[0].nodes[0].scale == 2.0
+
+
+class _Ingestor:
+    """What ``OpcUaSource`` uses of the ingest service, recording the calls."""
+
+    def __init__(self) -> None:
+        self.directory = directory()
+        self.sequences = type("Seq", (), {"last": staticmethod(lambda _t, _d: None)})()
+        self.rejected: list[tuple[str | None, str]] = []
+        self.ingested: list[tuple[str, int, int]] = []
+
+    async def record_rejection(self, err: Any, *, tenant: str | None, **_kw: Any) -> None:
+        self.rejected.append((tenant, err.reason))
+
+    async def ingest_events(self, events: list[Any], *, tenant: str, **kw: Any) -> None:
+        self.ingested.append((tenant, len(events), len(kw["decode_rejections"])))
+
+
+async def test_a_tenant_with_no_devices_is_dead_lettered_with_no_tenant() -> None:
+    """A server configured for a tenant Vigil does not know: every change is kept as a
+    dead letter that no tenant's page shows, nothing is written under that tenant."""
+    unknown = OpcUaServer(endpoint="opc.tcp://h:4840", tenant="nowhere", nodes=[node("t")])
+    ingestor = _Ingestor()
+    source = OpcUaSource(unknown, OpcUaSettings(), ingestor)  # type: ignore[arg-type]
+    await source._commit(*source._prepare([change("t")]))
+    assert ingestor.rejected == [(None, "unknown_device")] and ingestor.ingested == []
+
+
+async def test_changes_are_written_in_one_batch_with_their_rejections() -> None:
+    ingestor = _Ingestor()
+    source = OpcUaSource(server(node("t"), node("s")), OpcUaSettings(), ingestor)  # type: ignore[arg-type]
+    await source._commit(*source._prepare([change("t", 1.0), change("s", "text")]))
+    assert ingestor.ingested == [("plant", 2, 1)]  # online + reading; the text refused
