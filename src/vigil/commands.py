@@ -134,7 +134,7 @@ def _run_server(
     return 0
 
 
-def _mqtt_services(settings: Settings) -> list[Any]:
+def _transport_services(settings: Settings) -> list[Any]:
     services = []
     if settings.mqtt.enabled:
         from vigil.ingest.mqtt import mqtt_service
@@ -144,6 +144,10 @@ def _mqtt_services(settings: Settings) -> list[Any]:
         from vigil.ingest.sparkplug import sparkplug_service
 
         services.append(sparkplug_service(settings.mqtt, settings.sparkplug))
+    if settings.opcua.enabled:
+        from vigil.ingest.opcua import opcua_service
+
+        services.append(opcua_service(settings.opcua))
     return services
 
 
@@ -191,7 +195,7 @@ def demo(settings: Settings, *, seed: int, history_hours: float, data_dir: Path,
                 await asyncio.sleep(1.0)
                 await feed(region.events(until=time.time()), sink, batch_size=2000)
 
-        return _run_server(settings, platform, [simulator, *_mqtt_services(settings)], sock)
+        return _run_server(settings, platform, [simulator, *_transport_services(settings)], sock)
 
 
 Slice = tuple[float, Iterable[Event]]
@@ -247,7 +251,7 @@ def _sqlite(data_dir: Path) -> str:
 def serve(settings: Settings) -> int:
     sock = listen(settings.web.host, settings.web.port)
     platform = Platform(settings)
-    return _run_server(settings, platform, _mqtt_services(settings), sock)
+    return _run_server(settings, platform, _transport_services(settings), sock)
 
 
 def _gateway_tokens(platform: Platform, tenants: tuple[Tenant, ...], name: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -94,6 +94,67 @@ class SparkplugSettings(_Section):
     concurrency: int = Field(default=16, ge=1)
 
 
+NODE_ID = (
+    r"^(ns=\d+;)?"
+    r"(i=\d+|s=.+|g=[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}|b=.+)$"
+)
+"""An OPC UA node id in its string form (Part 6, 5.3.1.10): ``ns=2;s=Press1.Temperature``."""
+
+
+class OpcUaNode(_Section):
+    """One OPC UA variable and the Vigil metric its values become."""
+
+    node_id: str = Field(pattern=NODE_ID)
+    device: str = Field(min_length=1)
+    """The registered Vigil device the readings belong to (of the server's tenant)."""
+    metric: str = Field(min_length=1, max_length=64)
+    unit: str | None = Field(default=None, max_length=16)
+    scale: float = 1.0
+    """Each value is multiplied by this (raw counts to engineering units)."""
+
+
+class OpcUaServer(_Section):
+    """An OPC UA server Vigil subscribes to, and the nodes it reads there."""
+
+    endpoint: str = Field(pattern=r"^opc\.tcp://")
+    tenant: str = Field(min_length=1)
+    nodes: list[OpcUaNode] = Field(min_length=1)
+    username: str | None = None
+    password: str | None = None
+
+    @field_validator("nodes")
+    @classmethod
+    def _distinct(cls, nodes: list[OpcUaNode]) -> list[OpcUaNode]:
+        seen: set[str] = set()
+        for node in nodes:
+            if node.node_id in seen:
+                raise ValueError(f"node {node.node_id!r} is listed twice")
+            seen.add(node.node_id)
+        return nodes
+
+
+class OpcUaSettings(_Section):
+    """The OPC UA client: subscriptions to each server's nodes."""
+
+    enabled: bool = False
+    servers: list[OpcUaServer] = []
+    publishing_interval_ms: float = Field(default=100.0, gt=0)
+    """How often the server sends what changed (OPC UA publishing interval)."""
+    sampling_interval_ms: float = Field(default=0.0, ge=0)
+    """How often the server samples each node; 0 is the fastest the server offers."""
+    item_queue_size: int = Field(default=100, ge=1)
+    """Changes the server keeps per node between two publishes."""
+    max_pending: int = Field(default=10_000, ge=1)
+    """Changes received and not yet written beyond which Vigil drops the connection and
+    subscribes again (the server's current values then), instead of growing without end."""
+    request_timeout_seconds: float = Field(default=4.0, gt=0)
+    watchdog_seconds: float = Field(default=1.0, gt=0)
+    """How often the connection is checked; a lost server is seen within about this."""
+    reconnect_min_seconds: float = Field(default=0.5, gt=0)
+    reconnect_max_seconds: float = Field(default=30.0, gt=0)
+    """Back-off between connection attempts: doubling from the first to the second."""
+
+
 class EngineSettings(_Section):
     checkpoint_interval_seconds: float = Field(default=2.0, gt=0)
     """How often operator state is saved; after a crash the log since is replayed
@@ -151,6 +212,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     mqtt: MqttSettings = MqttSettings()
     sparkplug: SparkplugSettings = SparkplugSettings()
+    opcua: OpcUaSettings = OpcUaSettings()
     engine: EngineSettings = EngineSettings()
     web: WebSettings = WebSettings()
 

@@ -40,6 +40,8 @@ class Reason(StrEnum):
     STALE_DEATH = "stale_death"
     """Sparkplug: an NDEATH whose bdSeq is not the current NBIRTH's (an earlier session's
     Will, delivered late); ignored, and kept so that it can be seen."""
+    UNKNOWN_NODE = "unknown_node"
+    """OPC UA: a configured node the server does not have, or will not let Vigil monitor."""
     UNDECODABLE_LOG_RECORD = UNDECODABLE
     """Not from a sender: a record in the log that the operators cannot decode, set
     aside (transport ``log``, source ``event_log:{offset}``) so that they go on."""
