@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from vigil.engine.keyed import KeyedRunner
-from vigil.engine.operator import Output
 from vigil.engine.projection_rows import LatestValue
 from vigil.events import Reading
 from vigil.monitoring import LastValueTracker
@@ -67,23 +66,14 @@ def test_latest_value_per_device_and_metric() -> None:
 
 
 def test_a_late_reading_does_not_replace_a_newer_value() -> None:
-    """A reading older than the sensor's latest is published live as late and
-    counted, but writes no latest row: the newer value stays."""
+    """A reading older than the sensor's latest is counted, but writes no latest
+    row (and so is not published live): the newer value stays."""
     readings = [
         _reading(1, T0 + 100, "d1", "temperature", 21.0, "°C"),
         _reading(2, T0 + 50, "d1", "temperature", 19.0, "°C"),  # arrives late
     ]
     emitted = run(LastValueTracker(), _log(readings))
-    assert [type(e.output).__name__ for e in emitted] == ["Output", "LatestValue", "Output"]
-    late = emitted[2].output
-    assert isinstance(late, Output)
-    assert late.data == {
-        "device": "d1",
-        "metric": "temperature",
-        "value": 19.0,
-        "unit": "°C",
-        "late": True,
-    }
+    assert [type(e.output).__name__ for e in emitted] == ["LatestValue"]
     assert _latest(readings) == {("d1", "temperature"): (21.0, None, T0 + 100, "°C")}
     runner = KeyedRunner(LastValueTracker())
     runner.process(_log(readings))
@@ -104,17 +94,12 @@ def test_the_unit_is_kept_when_a_reading_omits_it() -> None:
 
 
 def test_the_live_update_carries_the_reading() -> None:
-    """Every reading is published live with its device, metric, value and unit."""
-    (live, _row) = [
+    """Every reading's latest-value row is what pages receive live: device, metric,
+    value and unit, as a ``reading`` that is not a finding."""
+    [row] = [
         e.output
         for e in run(LastValueTracker(), _log([_reading(1, T0, "d1", "co2", 612.0, "ppm")]))
     ]
-    assert isinstance(live, Output)
-    assert (live.kind, live.entity, live.time, live.durable) == ("reading", "home", T0, False)
-    assert live.data == {
-        "device": "d1",
-        "metric": "co2",
-        "value": 612.0,
-        "unit": "ppm",
-        "late": False,
-    }
+    assert isinstance(row, LatestValue)
+    assert (row.kind, row.entity, row.time, row.durable) == ("reading", "home", T0, False)
+    assert row.data == {"device": "d1", "metric": "co2", "value": 612.0, "unit": "ppm"}

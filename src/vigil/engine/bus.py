@@ -13,6 +13,11 @@ from collections.abc import Sequence
 
 from vigil.engine.keyed import Emitted
 from vigil.engine.operator import Output
+from vigil.engine.projection_rows import LatestValue
+
+LiveOutput = Output | LatestValue
+"""What subscribers receive: an operator's live output, or a latest-value row (a
+reading, as the projection now holds it)."""
 
 
 class Subscription:
@@ -23,10 +28,10 @@ class Subscription:
         self.id = id
         self.tenant = tenant
         self.entity = entity
-        self.queue: asyncio.Queue[tuple[str, Output]] = asyncio.Queue(maxsize)
+        self.queue: asyncio.Queue[tuple[str, LiveOutput]] = asyncio.Queue(maxsize)
         self.dropped = 0
 
-    def offer(self, operator: str, output: Output) -> None:
+    def offer(self, operator: str, output: LiveOutput) -> None:
         if output.tenant != self.tenant:
             return
         if self.entity is not None and output.entity != self.entity:
@@ -37,7 +42,7 @@ class Subscription:
             self.dropped += 1
             self.bus.dropped += 1
 
-    async def get(self) -> tuple[str, Output]:
+    async def get(self) -> tuple[str, LiveOutput]:
         return await self.queue.get()
 
     def close(self) -> None:
@@ -78,7 +83,7 @@ class LiveBus:
         outputs = [item.output for item in emitted]
         self._loop.call_soon_threadsafe(self._fan_out, operator, outputs)
 
-    def _fan_out(self, operator: str, outputs: list[Output]) -> None:
+    def _fan_out(self, operator: str, outputs: list[LiveOutput]) -> None:
         for subscription in list(self._subscriptions.values()):
             for output in outputs:
                 subscription.offer(operator, output)

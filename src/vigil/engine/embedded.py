@@ -28,7 +28,7 @@ import msgspec
 
 from vigil.engine.keyed import Emitted, KeyedRunner
 from vigil.engine.operator import KeyedOperator, Output
-from vigil.engine.projection_rows import ConditionRow, Projection, projection_key
+from vigil.engine.projection_rows import ConditionRow, LatestValue, Projection, projection_key
 from vigil.engine.records import (
     Accepted,
     Checkpoint,
@@ -381,7 +381,9 @@ class EmbeddedRuntime:
                         derived.append(platform_record(event, item.received))
                         marks[name] = item.offset
                 else:
-                    if kind is ConditionRow:
+                    if kind is LatestValue:
+                        live.append(item)  # the row is the live update too
+                    elif kind is ConditionRow:
                         alerts_changed = True
                     projections[projection_key(output)] = output  # type: ignore[arg-type]
             if live:

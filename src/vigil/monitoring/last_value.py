@@ -1,7 +1,7 @@
 """Per entity: the newest value of every sensor and how often it reports.
 
-Each reading updates the ``latest_values`` projection that pages read, and is
-published live for pages that are watching.
+Each reading updates the ``latest_values`` projection that pages read; the
+runtime publishes that row live for pages that are watching.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import math
 
 import msgspec
 
-from vigil.engine.operator import Emission, KeyedOperator, LatePolicy, Output
+from vigil.engine.operator import Emission, KeyedOperator, LatePolicy
 from vigil.engine.projection_rows import LatestValue
 from vigil.events import LogEvent, Reading
 
@@ -34,8 +34,8 @@ class LastValueState(msgspec.Struct, gc=False):
 class LastValueTracker(KeyedOperator[LastValueState]):
     """The latest value and reporting rate of every sensor of an entity.
 
-    Emits a live ``reading`` update and a ``LatestValue`` row per reading. A late
-    reading is counted but does not replace a newer value.
+    Emits a ``LatestValue`` row per reading (the runtime also publishes it live). A
+    late reading is counted but does not replace a newer value, and emits nothing.
 
     >>> from vigil.events import Reading
     >>> tracker = LastValueTracker(half_life_hours=1.0)
@@ -47,7 +47,7 @@ class LastValueTracker(KeyedOperator[LastValueState]):
     >>> sensor = state.sensors["d/motion"]
     >>> sensor.count, round(sensor.rate_per_hour, 2)
     (3, 1.0)
-    >>> outputs[1].value, outputs[1].time
+    >>> outputs[0].value, outputs[0].time
     (3.0, 3600.0)
     """
 
@@ -71,33 +71,17 @@ class LastValueTracker(KeyedOperator[LastValueState]):
         value = event.value
         slot = f"{event.device}/{event.metric}"
         current = state.sensors.get(slot)
-        late = False
         if current is None:
             current = state.sensors[slot] = SensorValue(value, time, unit=event.unit)
         elif time < current.time:
             current.count += 1
-            late = True
+            return state, []  # late: counted, but the newer value stays
         else:
             current.rate_per_hour = self._rate(current.rate_per_hour, time - current.time)
             current.value, current.time = value, time
             current.count += 1
             if event.unit is not None:
                 current.unit = event.unit
-        output = Output(
-            kind="reading",
-            tenant=event.tenant,
-            entity=event.entity,
-            time=time,
-            data={
-                "device": event.device,
-                "metric": event.metric,
-                "value": value,
-                "unit": current.unit,
-                "late": late,
-            },
-        )
-        if late:
-            return state, [output]
         text = value if type(value) is str else None
         latest = LatestValue(
             tenant=event.tenant,
@@ -109,7 +93,7 @@ class LastValueTracker(KeyedOperator[LastValueState]):
             time=time,
             unit=current.unit,
         )
-        return state, [output, latest]
+        return state, [latest]
 
     def _rate(self, previous_rate: float, gap_seconds: float) -> float:
         gap_hours = max(gap_seconds, 1e-3) / 3600.0

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
 
-from vigil.engine.operator import Output
+from vigil.engine.bus import LiveOutput
 from vigil.events import encode_json
 from vigil.web.auth import PlatformDep, Reader
 
@@ -24,13 +24,13 @@ router = APIRouter(prefix="/api/v1", tags=["live"])
 KEEPALIVE_SECONDS = 15.0
 
 
-def sse_event(operator: str, output: Output) -> ServerSentEvent:
+def sse_event(operator: str, output: LiveOutput) -> ServerSentEvent:
     event = "finding" if output.durable else output.kind
     data = encode_json({"operator": operator, **_public(output)}).decode()
     return ServerSentEvent(data=data, event=event)
 
 
-def _public(output: Output) -> dict[str, object]:
+def _public(output: LiveOutput) -> dict[str, object]:
     return {
         "kind": output.kind,
         "entity": output.entity,

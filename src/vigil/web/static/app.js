@@ -198,7 +198,6 @@
 
   function onReading(message) {
     var d = message.data || {};
-    if (d.late) return; // a late reading does not replace a newer value
     var cell = findCell(d.device, d.metric) || addRow(d.device, d.metric);
     if (!cell) return;
     cell.textContent = formatValue(d.value);
