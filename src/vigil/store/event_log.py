@@ -18,6 +18,7 @@ from vigil.events import (
     LogEvent,
     Reading,
     decode_log_event_json,
+    event_timestamp,
 )
 from vigil.store.schema import dead_letters, device_sequences, devices, event_log, log_marks
 from vigil.store.upsert import chunk_sizes, max_rows_per_statement, postgresql_type, upsert_rows
@@ -292,17 +293,23 @@ class EventLog:
         device_types = _DEVICE_TYPES
         for item in accepted:
             event = item.event
-            metric, value = _metric_and_value(event)
-            seq = event.seq if type(event) in device_types else 0  # type: ignore[union-attr]
+            kind = type(event)
+            if kind is Reading:  # the common case, inlined: this runs for every event
+                metric = event.metric  # type: ignore[union-attr]
+                reading = event.value  # type: ignore[union-attr]
+                value = None if type(reading) is str else float(reading)
+            else:
+                metric, value = _metric_and_value(event)
+            when = event.time
             rows.append(
                 (
                     offset,
                     event.tenant,
                     item.entity_number,
                     item.device_number,
-                    seq,
-                    _TAGS[type(event)],
-                    event.timestamp,
+                    event.seq if kind in device_types else 0,  # type: ignore[union-attr]
+                    _TAGS[kind],
+                    when if type(when) is float else event_timestamp(when),
                     item.received,
                     metric,
                     value,
