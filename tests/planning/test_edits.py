@@ -163,3 +163,49 @@ def test_problem_and_plan_survive_encoding(day) -> None:
     assert again.links == problem.links
     assert plan_from_json(plan_to_json(plan)) == plan
     assert check(again, plan).cost == check(problem, plan).cost
+
+
+def _dropping(visit: str, times: int):  # type: ignore[no-untyped-def]
+    """``replan`` that leaves ``visit`` out of its first ``times`` results, as a search
+    cut short under load can."""
+    from vigil.planning import edits
+
+    calls: list[float] = []
+    real = edits.replan
+
+    def replan(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs["seconds"])
+        new_problem, new_plan = real(*args, **kwargs)
+        if len(calls) <= times:
+            routes = tuple(
+                replace(r, stops=tuple(s for s in r.stops if s.visit != visit))
+                for r in new_plan.routes
+            )
+            new_plan = replace(new_plan, routes=routes)
+        return new_problem, new_plan
+
+    return replan, calls
+
+
+def test_a_locked_visit_the_search_dropped_is_searched_for_again(day, monkeypatch) -> None:
+    from vigil.planning import edits
+
+    problem, plan = day
+    visit, carer, moved, locks = _a_move(problem, plan)
+    replan, calls = _dropping(visit, times=1)
+    monkeypatch.setattr(edits, "replan", replan)
+    _, new, _ = reoptimise(problem, moved, locks, AT, seconds=0.5)
+    assert calls == [0.5, 1.0]  # once more, with twice the time
+    assert new.assignment()[visit][0] == carer
+
+
+def test_a_locked_visit_that_cannot_be_kept_refuses_the_change(day, monkeypatch) -> None:
+    from vigil.planning import edits
+
+    problem, plan = day
+    visit, _, moved, locks = _a_move(problem, plan)
+    replan, _ = _dropping(visit, times=2)
+    monkeypatch.setattr(edits, "replan", replan)
+    with pytest.raises(Refused, match="could not keep every locked visit") as refused:
+        reoptimise(problem, moved, locks, AT, seconds=0.5)
+    assert refused.value.violations == (f"{visit} would not be placed",)

@@ -305,14 +305,24 @@ def reoptimise(
             for v in problem.visits
         ),
     )
-    new_problem, new_plan = replan(
-        solver_problem,
-        plan,
-        Change(at=at, carers_out=out, added=added),
-        locked=tuple((item.visit, item.carer) for item in locks),
-        seconds=seconds,
-        progress=progress,
-    )
+    held = {item.visit for item in locks if item.carer not in out} & set(plan.assignment())
+    for attempt in range(2):  # a short search can drop a locked visit: once more, longer
+        new_problem, new_plan = replan(
+            solver_problem,
+            plan,
+            Change(at=at, carers_out=out, added=added),
+            locked=tuple((item.visit, item.carer) for item in locks),
+            seconds=seconds * (attempt + 1),
+            progress=progress,
+        )
+        dropped = sorted(held - set(new_plan.assignment()))
+        if not dropped:
+            break
+    else:
+        raise Refused(
+            "re-optimising could not keep every locked visit on its carer; nothing changed",
+            [f"{visit} would not be placed" for visit in dropped],
+        )
     original = {v.id: v for v in problem.visits}
     new_problem = replace(
         new_problem,
