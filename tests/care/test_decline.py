@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from tests.care.helpers import Home, at
 from vigil.care.decline import assess, explain, recovered
-from vigil.care.monitor import DayRecord
+from vigil.care.state import DayRecord
 
 MONDAY = date(2026, 11, 2)
 

@@ -6,7 +6,8 @@ registers it with the platform.
 """
 
 from vigil.care.domain import domain
-from vigil.care.monitor import CONDITION_KINDS, CareMonitor, CareState, DayRecord
+from vigil.care.monitor import CONDITION_KINDS, CareMonitor
 from vigil.care.routine import Routine
+from vigil.care.state import CareState, DayRecord
 
 __all__ = ["CONDITION_KINDS", "CareMonitor", "CareState", "DayRecord", "Routine", "domain"]

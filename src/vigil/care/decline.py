@@ -11,7 +11,7 @@ Days that say nothing about the person count for nothing: days away, days not wa
 from their start, and days with no sensor event at all (out, or the sensors down:
 device alerts cover those).
 
->>> from vigil.care.monitor import DayRecord
+>>> from vigil.care.state import DayRecord
 >>> def days(events, moves, n):
 ...     return [DayRecord(day="", weekend=False, events=events, moves=moves, complete=True)
 ...             for _ in range(n)]
@@ -30,8 +30,15 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from vigil.care.conditions import close_condition, open_condition
+from vigil.care.state import CareState, DayRecord
+from vigil.care.stats import quantile
+from vigil.engine.operator import Emission
+
 if TYPE_CHECKING:
-    from vigil.care.monitor import DayRecord
+    from vigil.care.monitor import CareMonitor
+
+KIND = "decline"
 
 MEASURES = {"activity": "sensor events", "mobility": "moves between rooms"}
 """What each measure counts, in words."""
@@ -60,14 +67,6 @@ def _value(record: DayRecord, measure: str) -> float:
     return float(record.events if measure == "activity" else record.moves)
 
 
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    position = q * (len(ordered) - 1)
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def usable(history: Sequence[DayRecord]) -> list[DayRecord]:
     """The days that tell something about the person."""
     return [r for r in history if r.complete and not r.away and r.events > 0]
@@ -90,7 +89,7 @@ def assess(
     found = []
     for measure in MEASURES:
         before = [_value(r, measure) for r in baseline]
-        usual, low = statistics.median(before), _quantile(before, 0.1)
+        usual, low = statistics.median(before), quantile(before, 0.1)
         now = statistics.median(_value(r, measure) for r in recent)
         then = statistics.median(_value(r, measure) for r in previous)
         if usual > 0 and now <= (1 - drop) * usual and now < low and then < usual:
@@ -136,3 +135,38 @@ def explain(findings: Sequence[Finding]) -> str:
         for f in findings
     )
     return f"{what[0].upper()}{what[1:]} for two weeks: " + "; ".join(parts) + "."
+
+
+def check(monitor: CareMonitor, state: CareState, now: float, outputs: list[Emission]) -> None:
+    """Once a day, at its close: the last week against the person's earlier weeks."""
+    findings = assess(state.history, drop=monitor.decline_drop)
+    if findings:
+        worst = max(findings, key=lambda f: f.drop)
+        evidence = {
+            "reason": f"{MEASURES[worst.measure]} down {worst.drop:.0%} "
+            f"on their own usual over two weeks",
+            **{
+                f.measure: {
+                    "this_week": f.recent,
+                    "week_before": f.previous,
+                    "usual": f.usual,
+                    "usual_low": f.low,
+                    "baseline_days": f.baseline_days,
+                }
+                for f in findings
+            },
+        }
+        message = explain(findings)
+        open_condition(
+            state,
+            KIND,
+            now,
+            message,
+            "warning",
+            evidence,
+            outputs,
+            update_minutes=monitor.update_minutes,
+        )
+    elif KIND in state.open and recovered(state.history, drop=monitor.decline_drop):
+        message = "Activity and moves between rooms back near their usual level this week."
+        close_condition(state, KIND, now, message, outputs)

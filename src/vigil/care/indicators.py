@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from vigil.care import stats
 from vigil.care.localtime import clock_hour, duration
 
 MIN_USUAL_DAYS = 5
@@ -77,16 +78,12 @@ class Series:
 
 
 def quantile(values: Sequence[float], q: float) -> float:
-    """Linear interpolation between order statistics.
+    """Linear interpolation between order statistics, to 6 decimal places.
 
     >>> quantile([1.0, 2.0, 3.0, 4.0, 5.0], 0.2)
     1.8
     """
-    ordered = sorted(values)
-    position = q * (len(ordered) - 1)
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 6)
+    return round(stats.quantile(values, q), 6)
 
 
 def value_of(record: Mapping[str, Any], indicator: Indicator) -> float | None:

@@ -15,6 +15,7 @@ evening before it, and the day change is never in the middle of a night's sleep.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -81,6 +82,23 @@ def care_hour(time: float, tz: tzinfo) -> float:
 def bin_of(time: float, tz: tzinfo) -> int:
     moment = local(time, tz)
     return moment.hour * 4 + moment.minute // 15
+
+
+def quarter_hours(start: float, end: float) -> list[float]:
+    """The start of every quarter-hour from the one holding ``start`` to before ``end``
+    (200 at most)."""
+    first = math.floor(start / 900.0) * 900.0
+    count = max(0, min(200, math.ceil((end - first) / 900.0)))
+    return [first + i * 900.0 for i in range(count)]
+
+
+def within_hours(hour: float, start: float, end: float) -> bool:
+    """Whether the clock ``hour`` is in ``[start, end)``, a span that may run over
+    midnight (23.0 to 6.0 is the night)."""
+    hour %= 24.0
+    if start > end:
+        return hour >= start or hour < end
+    return start <= hour < end
 
 
 def is_weekend(day: date) -> bool:

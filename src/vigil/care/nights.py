@@ -24,8 +24,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import msgspec
+
+from vigil.care.conditions import close_condition, learning_note, open_condition
+from vigil.care.state import CareState
+from vigil.engine.operator import Emission
+
+if TYPE_CHECKING:
+    from vigil.care.monitor import CareMonitor
+
+KIND = "night_bathroom"
 
 
 class Excess(msgspec.Struct, frozen=True, kw_only=True):
@@ -116,3 +126,56 @@ def chance(tail: float) -> str:
         return "less than 1 in 10,000"
     digits = max(0, int(math.log10(odds)) - 1)
     return f"about 1 in {round(odds, -digits):,.0f}"
+
+
+def check(monitor: CareMonitor, state: CareState, now: float, outputs: list[Emission]) -> None:
+    """Each morning, once last night's visits are known: the last nights together
+    against the person's own rate; open (or update) on excess, close when back."""
+    today = state.today
+    assert today is not None
+    known = [r.night_bathroom for r in state.history if r.night_bathroom is not None]
+    recent: list[int] = [*known, today.record.night_bathroom]  # type: ignore[list-item]
+    found = excess(
+        recent,
+        windows=monitor.rising_windows,
+        alpha=monitor.rising_alpha,
+        min_extra=monitor.rising_min_extra,
+    )
+    if found is not None:
+        counts = ", ".join(str(n) for n in reversed(found.nights))
+        window = len(found.nights)
+        message = (
+            f"Night-time bathroom visits: {counts} on the last {window} nights "
+            f"(latest first), {found.total} in all; usually about {found.rate:.1f} a "
+            f"night ({found.expected:.0f} in {window} nights); so many by chance: "
+            f"{chance(found.tail)}." + learning_note(state, monitor.learning_days)
+        )
+        evidence = {
+            "reason": f"{found.total} night bathroom visits in {window} nights, "
+            f"usually about {found.expected:.0f}",
+            "nights": found.nights,
+            "total": found.total,
+            "usual_per_night": round(found.rate, 2),
+            "expected": round(found.expected, 1),
+            "chance": round(found.tail, 5),
+            "baseline_nights": found.baseline_nights,
+        }
+        open_condition(
+            state,
+            KIND,
+            now,
+            message,
+            "warning",
+            evidence,
+            outputs,
+            update_minutes=monitor.update_minutes,
+            force=True,
+        )
+        return
+    usual = usual_rate(recent)
+    if KIND in state.open and recent[-1] <= usual + 1:
+        message = (
+            f"Night-time bathroom visits back to {recent[-1]} last night "
+            f"(usually about {usual:.1f})."
+        )
+        close_condition(state, KIND, now, message, outputs)

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 
 from vigil.care.caseload import CaseloadRow, rank
-from vigil.care.monitor import DAY_METRIC
+from vigil.care.day import DAY_METRIC
 from vigil.web.api import Conditions, PageRoute, Pages, Projections, Reader, Registry
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)

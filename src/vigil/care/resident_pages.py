@@ -21,9 +21,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from vigil.care import charts, heatmap, indicators, timeline
+from vigil.care.day import DAY_METRIC
 from vigil.care.heatmap import Slot
 from vigil.care.localtime import care_day, day_end, day_start, zone
-from vigil.care.monitor import CONDITION_KINDS, DAY_METRIC, HOME_KIND
+from vigil.care.monitor import CONDITION_KINDS, HOME_KIND
 from vigil.care.sensors import Channel, channel_for
 from vigil.catalog import Entity
 from vigil.errors import InvalidRequest, NotFound

@@ -28,8 +28,6 @@ It emits, per machine:
 from __future__ import annotations
 
 import math
-import random
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -45,9 +43,10 @@ from vigil.events import (
     Reading,
 )
 from vigil.factory.oee import minutes, oee_figures, percent
+from vigil.factory.plc_samples import plc_samples
+from vigil.factory.shift_sums import Shift, clock_time, evidence, finite, shift_summary, top_reason
 from vigil.factory.shifts import DEFAULT_SHIFTS, DEFAULT_WORKDAYS, ShiftCalendar
 
-_SAMPLE_START = 1_780_000_000.0
 DEVICE = "oee"
 """The ``device`` of the latest-value rows the factory operators write on an entity."""
 ENGINEER = "engineer"
@@ -77,26 +76,6 @@ _STOPS = frozenset({"down", "unknown"})
 """States that are a stop: they get a reason, can be microstops, raise ``machine_down``."""
 
 
-class Shift(msgspec.Struct, gc=False):
-    """One shift's sums so far (seconds and parts)."""
-
-    start: float = 0.0
-    end: float = 0.0
-    planned_busy: float = 0.0
-    production: float = 0.0
-    planned_stop: float = 0.0
-    setup: float = 0.0
-    down: float = 0.0
-    """Unplanned downtime: stops (not microstops), idling, anything unknown; not setup."""
-    microstops: int = 0
-    microstop_seconds: float = 0.0
-    produced: float = 0.0
-    good: float = 0.0
-    rejects: float = 0.0
-    reasons: dict[str, float] = {}
-    """Seconds of lost time per reason (stops by their reason, ``setup``, ``idle``)."""
-
-
 class MachineState(msgspec.Struct, gc=False):
     tenant: str = ""
     entity: str = ""
@@ -115,18 +94,6 @@ class MachineState(msgspec.Struct, gc=False):
     down_alerted: bool = False
     oee_low: bool = False
     published: float = 0.0
-
-
-def _clock(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%H:%M")
-
-
-def _day(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%d %b")
-
-
-def _finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
 
 
 def ideal_cycle_of(attributes: dict[str, Any]) -> float | None:
@@ -184,57 +151,7 @@ class MachineOEE(KeyedOperator[MachineState]):
     def sample_inputs(cls, seed: int = 0) -> list[LogEvent]:
         """What it consumes, for the contract suite (``sample_events`` has few PLC
         readings): two tenants with two machines each, 14 h of states and counters."""
-        rng = random.Random(seed)
-        events: list[LogEvent] = []
-        for tenant in ("tenant-0", "tenant-1"):
-            for n in range(2):
-                entity, device = f"{tenant}.line-1.m-{n}", f"{tenant}.line-1.m-{n}.plc"
-                events.append(
-                    EntityConfigured(
-                        tenant=tenant,
-                        time=_SAMPLE_START - 60.0,
-                        entity=entity,
-                        kind="machine",
-                        name=f"Machine {n}",
-                        parent=f"{tenant}.line-1",
-                        attributes={"ideal_cycle_s": 45.0},
-                    )
-                )
-                time, seq, cycles, rejects = _SAMPLE_START, 0, 0.0, 0.0
-                while time < _SAMPLE_START + 14 * 3600:
-                    seq += 1
-                    roll = rng.random()
-                    if roll < 0.3:
-                        value = rng.choice(["running", "down", "setup", "idle", "planned_stop"])
-                        metric: str = "state"
-                    elif roll < 0.4:
-                        value, metric = (
-                            rng.choice(["jam", "breakdown", "no_material"]),
-                            "downtime_reason",
-                        )
-                    else:
-                        cycles += rng.randint(0, 5)
-                        rejects += rng.random() < 0.1
-                        metric, value = rng.choice(
-                            [
-                                ("cycle_count", cycles),
-                                ("good_count", cycles - rejects),
-                                ("reject_count", rejects),
-                            ]
-                        )
-                    events.append(
-                        Reading(
-                            tenant=tenant,
-                            device=device,
-                            entity=entity,
-                            seq=seq,
-                            time=round(time, 3),
-                            metric=metric,
-                            value=value,
-                        )
-                    )
-                    time += rng.expovariate(1 / 90.0)
-        return sorted(events, key=lambda e: e.timestamp)
+        return plc_samples(seed)
 
     def key(self, event: LogEvent) -> str | None:
         kind = type(event)
@@ -433,7 +350,7 @@ class MachineOEE(KeyedOperator[MachineState]):
             for metric in ("oee", "availability", "performance", "quality"):
                 value = figures[metric]
                 rows.append((metric, None if value is None else round(100 * value, 1), None, "%"))
-            top = _top_reason(shift)
+            top = top_reason(shift)
             rows += [
                 ("good_parts", shift.good, None, None),
                 ("rejected_parts", shift.rejects, None, None),
@@ -448,7 +365,7 @@ class MachineOEE(KeyedOperator[MachineState]):
                     entity=state.entity,
                     device=DEVICE,
                     metric=metric,
-                    value=_finite(value),
+                    value=finite(value),
                     text=text,
                     time=time,
                     unit=unit,
@@ -466,7 +383,7 @@ class MachineOEE(KeyedOperator[MachineState]):
                     shift_start=shift.start,
                     planned_busy=shift.planned_busy,
                     production=shift.production,
-                    ideal=_finite(_ideal(state, shift)),
+                    ideal=finite(_ideal(state, shift)),
                     produced=shift.produced,
                     good=shift.good,
                 )
@@ -489,14 +406,14 @@ class MachineOEE(KeyedOperator[MachineState]):
             state.stop_in_shift = 0.0
         self._publish(state, time, outputs, final=True)
         figures = self.figures(state)
-        summary = self._summary(state, shift, figures)
+        summary = shift_summary(state.name or state.entity, shift, figures)
         outputs.append(
             Output(
                 kind="shift_oee",
                 tenant=state.tenant,
                 entity=state.entity,
                 time=time,
-                data=_evidence(shift, figures),
+                data=evidence(shift, figures),
                 message=summary,
                 durable=True,
             )
@@ -514,20 +431,6 @@ class MachineOEE(KeyedOperator[MachineState]):
             message = f"Back on target ({percent(self.oee_target)}). {summary}"
             outputs.append(self._oee_signal(state, time, "close", message, shift, figures))
 
-    def _summary(self, state: MachineState, shift: Shift, figures: dict[str, float | None]) -> str:
-        losses = sorted(shift.reasons.items(), key=lambda kv: (-kv[1], kv[0]))
-        lost = ", ".join(
-            f"{reason} {minutes(seconds)}" for reason, seconds in losses[:3] if seconds
-        )
-        micro = f"; {shift.microstops} microstops" if shift.microstops else ""
-        return (
-            f"{state.name or state.entity}, shift {_clock(shift.start)}-{_clock(shift.end)} on "
-            f"{_day(shift.start)}: OEE {percent(figures['oee'])} (availability "
-            f"{percent(figures['availability'])}, performance {percent(figures['performance'])}, "
-            f"quality {percent(figures['quality'])}); {shift.good:.0f} good, "
-            f"{shift.rejects:.0f} rejected; downtime: {lost or 'none'}{micro}."
-        )
-
     def _check_down(self, state: MachineState, time: float, outputs: list[Emission]) -> None:
         if state.stop_start is None or state.shift is None or state.down_alerted:
             return
@@ -537,7 +440,7 @@ class MachineOEE(KeyedOperator[MachineState]):
         state.down_alerted = True
         why = f"reason: {state.reason}" if state.reason else "reason not given"
         message = (
-            f"{state.name or state.entity} has been down since {_clock(begin)} "
+            f"{state.name or state.entity} has been down since {clock_time(begin)} "
             f"({minutes(time - begin)}), {why}."
         )
         outputs.append(self._signal(state, time, "machine_down", "open", message, time - begin))
@@ -588,7 +491,7 @@ class MachineOEE(KeyedOperator[MachineState]):
             kind="oee_below_target",
             severity="warning",
             message=message,
-            evidence={**_evidence(shift, figures), "target": self.oee_target},
+            evidence={**evidence(shift, figures), "target": self.oee_target},
             route=ENGINEER,
             source=self.name,
         )
@@ -596,27 +499,3 @@ class MachineOEE(KeyedOperator[MachineState]):
 
 def _ideal(state: MachineState, shift: Shift) -> float | None:
     return None if state.ideal_cycle is None else state.ideal_cycle * shift.produced
-
-
-def _top_reason(shift: Shift) -> tuple[str, float] | None:
-    found = [(r, s) for r, s in shift.reasons.items() if s > 0]
-    return min(found, key=lambda kv: (-kv[1], kv[0])) if found else None
-
-
-def _evidence(shift: Shift, figures: dict[str, float | None]) -> dict[str, Any]:
-    return {
-        "shift_start": shift.start,
-        "shift_end": shift.end,
-        **{k: _finite(v) for k, v in figures.items()},
-        "planned_busy_s": shift.planned_busy,
-        "production_s": shift.production,
-        "planned_stop_s": shift.planned_stop,
-        "setup_s": shift.setup,
-        "unplanned_down_s": shift.down,
-        "microstops": shift.microstops,
-        "microstop_s": shift.microstop_seconds,
-        "good": shift.good,
-        "rejects": shift.rejects,
-        "produced": shift.produced,
-        "reasons_s": {r: s for r, s in sorted(shift.reasons.items()) if s > 0},
-    }
