@@ -12,6 +12,8 @@ reading's arrival at ingest to the operator's output.
     python benchmarks/ingest.py --all      # and the four sections below (about 25 minutes)
 
 Further sections, each off unless asked for, each with a short form under --quick:
+--sparkplug (Sparkplug B DDATA through Mosquitto into the factory's OEE operators:
+``sparkplug.metrics_per_second`` and ``sparkplug.p99_ms``; benchmarks/sparkplug_load.py),
 --postgresql (the HTTP runs on PostgreSQL, and the log insert's client CPU a row),
 --influxdb (InfluxDB 1.x on the same readings: ``influxdb_ratio``), --scale (the rate
 at 100,000 devices on 100,000 entities over the rate at 5,000: ``devices_100k_ratio``,
@@ -48,7 +50,8 @@ import httpx
 import numpy as np
 
 import pg_insert
-from ingest_server import shape
+import sparkplug_load
+from ingest_server import plant_machines, shape
 from pg_insert import scratch_database
 from vigil.clients import MqttSink
 from vigil.events import Batch, Reading, encode_json
@@ -120,6 +123,7 @@ class Server:
         entities: int,
         mqtt_prefix: str | None = None,
         store_url: str | None = None,
+        extra: list[str] | None = None,
     ) -> None:
         self.dir = tempfile.TemporaryDirectory(prefix="vigil-bench-")
         self.port = free_port()
@@ -131,7 +135,7 @@ class Server:
         ]  # fmt: skip
         if mqtt_prefix:
             command += ["--mqtt-prefix", mqtt_prefix]
-        command += ["--domains", self.domains]
+        command += ["--domains", self.domains, *(extra or [])]
         if os.environ.get("VIGIL_BENCH_SWITCH"):
             command += ["--switch-interval", os.environ["VIGIL_BENCH_SWITCH"]]
         if os.environ.get("VIGIL_BENCH_SYNCHRONOUS"):
@@ -439,6 +443,50 @@ def restart_mqtt(server: Server) -> Callable[[], None]:
         time.sleep(1.0)  # let the subscriber connect
 
     return restart
+
+
+# -- Sparkplug B -----------------------------------------------------------------------
+
+
+def with_factory(domains: str) -> str:
+    """``--domains`` with the factory domain added: its OEE operators are what is measured."""
+    names = [name.strip() for name in domains.split(",")]
+    return domains if domains == "all" or "factory" in names else ",".join([*names, "factory"])
+
+
+def sparkplug_run(args: argparse.Namespace) -> dict:
+    """Sparkplug B DDATA from simulated edge nodes through Mosquitto into a fresh server's
+    Sparkplug host and the factory domain's OEE operators (benchmarks/sparkplug_load.py)."""
+    group = f"spbench-{uuid.uuid4().hex[:8]}"  # the run's own group, tenant and host id
+    nodes, per_node = args.sparkplug_nodes, args.sparkplug_devices
+    extra = ["--sparkplug-group", group, "--sparkplug-nodes", str(nodes)]
+    extra += ["--sparkplug-devices", str(per_node)]
+    extra += ["--oee-publish-seconds", str(args.sparkplug_oee_publish_seconds)]
+    saved, Server.domains = Server.domains, with_factory(Server.domains)
+    server = Server(0, 0, extra=extra)
+    Server.domains = saved
+    try:
+        server.wait_ready()
+        figures = sparkplug_load.run_section(
+            server,
+            group,
+            plant_machines(group, nodes, per_node),
+            total=args.sparkplug_metrics,
+            repeat=args.repeat_count,
+            rate=args.sparkplug_rate,
+            seconds=args.latency_seconds,
+            costs=server_costs,
+        )
+    finally:
+        server.stop()
+        sparkplug_load.clear_retained(f"spBv1.0/STATE/bench-{group}")
+    figures["domains"] = with_factory(Server.domains)
+    figures["oee_publish_seconds"] = args.sparkplug_oee_publish_seconds
+    return {
+        "sparkplug": figures,
+        "sparkplug_metrics_per_second": round(figures["metrics_per_second"]),
+        "sparkplug_p99_ms": None if figures["p99_ms"] is None else round(figures["p99_ms"], 2),
+    }
 
 
 # -- PostgreSQL ------------------------------------------------------------------------
@@ -854,7 +902,28 @@ def main() -> None:
     sections = parser.add_argument_group(
         "further sections (off unless asked for; each has a short form with --quick)"
     )
-    sections.add_argument("--all", action="store_true", help="all four sections below")
+    sections.add_argument("--all", action="store_true", help="all five sections below")
+    sections.add_argument(
+        "--sparkplug",
+        action="store_true",
+        help="Sparkplug B DDATA through Mosquitto into the factory's OEE operators",
+    )
+    sections.add_argument(
+        "--sparkplug-metrics", type=int, help="metrics a throughput run (1,000,000; 60,000 --quick)"
+    )
+    sections.add_argument("--sparkplug-nodes", type=int, help="edge nodes (10; 2 --quick)")
+    sections.add_argument(
+        "--sparkplug-devices", type=int, help="devices (machines) a node (50; 10 --quick)"
+    )
+    sections.add_argument(
+        "--sparkplug-rate", type=int, default=10_000, help="metrics/s of the latency run"
+    )
+    sections.add_argument(
+        "--sparkplug-oee-publish-seconds",
+        type=float,
+        default=1.0,
+        help="how often a machine's OEE is updated, in event time (1; the shipped default is 60)",
+    )
     sections.add_argument(
         "--postgresql",
         action="store_true",
@@ -894,7 +963,7 @@ def main() -> None:
     args = parser.parse_args()
     Server.domains = args.domains
     if args.all:
-        args.postgresql = args.scale = args.influxdb = True
+        args.postgresql = args.scale = args.influxdb = args.sparkplug = True
         args.pages = args.pages or DEFAULT_PAGES
     quick = args.quick
     total = args.readings or (40_000 if quick else 1_000_000)
@@ -910,6 +979,9 @@ def main() -> None:
     if args.page_readings is None:
         args.page_readings = 100_000 if quick else 10_000_000
     args.page_seconds = args.page_seconds or (5.0 if quick else 60.0)
+    args.sparkplug_metrics = args.sparkplug_metrics or (60_000 if quick else 1_000_000)
+    args.sparkplug_nodes = args.sparkplug_nodes or (2 if quick else 10)
+    args.sparkplug_devices = args.sparkplug_devices or (10 if quick else 50)
     batch = 1000
     results: dict = {
         "command": " ".join(["python", *sys.argv]),
@@ -956,6 +1028,19 @@ def main() -> None:
             )
         finally:
             server.stop()
+
+    if args.sparkplug:
+        if _port_open(1883):
+            print(
+                f"Sparkplug B: {args.sparkplug_metrics:,} metrics as DDATA of "
+                f"{sparkplug_load.METRICS_PER_DDATA} from {args.sparkplug_nodes} edge nodes x "
+                f"{args.sparkplug_devices} machines through Mosquitto into the OEE operators, "
+                f"then {latency_seconds:.0f} s at {args.sparkplug_rate:,} metrics/s"
+            )
+            results.update(sparkplug_run(args))
+        else:
+            print("Sparkplug B: skipped, nothing listens on 127.0.0.1:1883")
+            results["sparkplug"] = {"skipped": "nothing listens on 127.0.0.1:1883 (Mosquitto)"}
 
     if args.postgresql:
         if _port_open(5432):
@@ -1044,6 +1129,18 @@ def print_table(results: dict, http: bool, mqtt: bool) -> None:
                 f"{latency['p99_ms']:.1f}",
             )
         )
+    spb = results.get("sparkplug", {})
+    if "metrics_per_second" in spb:
+        lat = spb["latency"]
+        rows.append(
+            (
+                "Sparkplug B → Mosquitto → SQLite → OEE (metrics/s)",
+                f"{spb['metrics_per_second']:,.0f} (median)",
+                f"{spb['min_metrics_per_second']:,.0f} to {spb['max_metrics_per_second']:,.0f}",
+                f"{lat.get('p50_ms', float('nan')):.1f} @{lat['rate_metrics_per_second'] // 1000}k",
+                f"{lat.get('p99_ms', float('nan')):.1f} @{lat['rate_metrics_per_second'] // 1000}k",
+            )
+        )
     influx = results.get("influxdb", {})
     if "readings_per_second" in influx:
         rows.append(
@@ -1064,6 +1161,14 @@ def print_table(results: dict, http: bool, mqtt: bool) -> None:
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     notes = []
+    if "metrics_per_second" in spb:
+        notes.append(
+            f"sparkplug: target (issue 10) ≥ 30,000 metrics/s; server CPU "
+            f"{spb['server_cpu_us_per_metric']:.1f} µs a metric; p99 from the message to the "
+            f"updated OEE ({spb['latency']['oee_updates']:,} updates)"
+        )
+    elif "skipped" in spb:
+        notes.append(f"Sparkplug B skipped: {spb['skipped']}")
     if "influxdb_ratio" in results:
         notes.append(f"influxdb_ratio (Vigil HTTP / InfluxDB): {results['influxdb_ratio']:.3f}")
     elif "skipped" in influx:

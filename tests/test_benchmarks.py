@@ -37,6 +37,34 @@ def test_ingest_benchmark_quick(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_ingest_benchmark_sparkplug_quick(tmp_path: Path) -> None:
+    """--sparkplug --quick: simulated edge nodes publish BIRTHs and DDATA through the real
+    Mosquitto into the server's Sparkplug host and the factory's OEE operators; every
+    message is committed, and the OEE updates' latency from the message is reported."""
+    if not server_available(1883):
+        if os.environ.get("CI") == "true":
+            pytest.fail("Mosquitto is not listening on 127.0.0.1:1883 (CI=true)")
+        pytest.skip("Mosquitto is not listening on 127.0.0.1:1883")
+    output = tmp_path / "sparkplug.json"
+    command = [sys.executable, str(ROOT / "benchmarks" / "ingest.py"), "--quick", "--no-http"]
+    command += ["--no-mqtt", "--sparkplug", "--sparkplug-metrics", "12000", "--repeat", "1"]
+    command += ["--output", str(output)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    figures = json.loads(output.read_text())
+    spb = figures["sparkplug"]
+    assert "factory" in spb["domains"] and spb["metrics_per_ddata"] == 30
+    (run,) = spb["runs"]
+    assert run["messages_lost"] == 0 and run["dead_letters"] == {}
+    assert run["metrics"] == 12000 and figures["sparkplug_metrics_per_second"] > 0
+    assert run["server_cpu_us_per_metric"] > 0
+    assert spb["latency"]["oee_updates"] > 0
+    assert 0 < spb["p50_ms"] <= figures["sparkplug_p99_ms"]
+    assert "Sparkplug B → Mosquitto" in result.stdout
+
+
+@pytest.mark.slow
 def test_routing_benchmark_quick(tmp_path: Path) -> None:
     """benchmarks/routing.py --quick solves a few Solomon and Mankowska instances (each
     Mankowska plan verified by the independent checker), plans and re-plans a small
