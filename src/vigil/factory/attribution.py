@@ -177,6 +177,10 @@ class StopAttribution(KeyedOperator[AttributionState]):
         if what == "cell":
             state.name = name
         elif what in ("down", "degraded", "dip"):
+            if what == "down":  # a degraded link that is lost is no longer degraded
+                for found in state.events:
+                    if found.entity == event.entity and found.end is None:
+                        found.end = start
             detail = str(data.get("detail") or "")
             state.events.append(NetEvent(event.entity, name, str(what), start, None, detail))
         elif what in ("up", "ok", "recovered"):
@@ -217,7 +221,10 @@ class StopAttribution(KeyedOperator[AttributionState]):
         for e in state.events:
             began_near = early <= e.start <= late
             own_active = (
-                e.entity == entity and e.start <= late and (e.end is None or e.end >= start)
+                e.entity == entity
+                and e.what == "down"
+                and e.start <= late
+                and (e.end is None or e.end >= start)
             )
             if began_near or own_active:
                 found.append(e)

@@ -120,6 +120,8 @@ class CellServiceLevel(KeyedOperator[CellState]):
             state.links[event.entity] = link
         if what in ("down", "degraded") and link.open_since is None:
             link.open_since, link.open_kind = since, str(what)
+        elif what == "down":
+            link.open_kind = "down"  # degraded, then lost: one gap, the worse of the two
         elif what in ("up", "ok") and link.open_since is not None:
             link.gaps.append((link.open_since, time, link.open_kind))
             link.open_since, link.open_kind = None, ""

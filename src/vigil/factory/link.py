@@ -7,8 +7,10 @@ report). The entity's ``cell`` attribute names its serving cell and
 ``link_class`` its device class (``vigil.factory.service_levels``).
 
 A link is *down* when its reports stop for ``lost_after_seconds`` (counted from
-the last report heard), and *degraded* while a report breaks its class's latency
-or loss bound or its SINR is below ``low_sinr_db``. Both are gaps in the TS 22.104
+the last report heard), and *degraded* from a report that breaks its class's
+latency or loss bound or has SINR below ``low_sinr_db`` until its reports have
+been within bounds for ``recover_seconds`` (so a link at the edge of a bound
+does not flap; the gap ends at the first good report). Both are gaps in the TS 22.104
 sense; the availability over the last ``window_seconds`` and the survival-time
 violations follow from them. A cell's own readings (from its network function)
 mark radio dips: cell SINR below ``low_sinr_db``.
@@ -77,6 +79,8 @@ class LinkState(msgspec.Struct, gc=False):
     bad: dict[str, float] = {}
     """Metric → its latest value breaking the bound (the link is degraded while any)."""
     bad_since: float | None = None
+    good_since: float | None = None
+    """While degraded: since when every report has been within bounds again."""
     gaps: list[tuple[float, float, str]] = []
     """Closed gaps (begin, end, ``down`` or ``degraded``) within the window."""
     metrics: dict[str, float] = {}
@@ -118,12 +122,14 @@ class LinkHealth(KeyedOperator[LinkState]):
         service_levels: dict[str, ServiceLevel] | None = None,
         lost_after_seconds: float = 25.0,
         low_sinr_db: float = 3.0,
+        recover_seconds: float = 60.0,
         window_seconds: float = 3600.0,
         publish_seconds: float = 60.0,
     ) -> None:
         self.service_levels = dict(service_levels or DEFAULT_SERVICE_LEVELS)
         self.lost_after_seconds = lost_after_seconds
         self.low_sinr_db = low_sinr_db
+        self.recover_seconds = recover_seconds
         self.window_seconds = window_seconds
         self.publish_seconds = publish_seconds
 
@@ -227,7 +233,7 @@ class LinkHealth(KeyedOperator[LinkState]):
         if state.down_since is None and now >= state.last + self.lost_after_seconds:
             if state.bad_since is not None:
                 self._gap(state, state.bad_since, state.last, "degraded")
-                state.bad, state.bad_since = {}, None
+                state.bad, state.bad_since, state.good_since = {}, None, None
             state.down_since = state.last
             self._event(state, now, outputs, "down", since=state.last)
         if now - state.published >= self.publish_seconds or outputs:
@@ -276,22 +282,30 @@ class LinkHealth(KeyedOperator[LinkState]):
             if value / 1000.0 > level.survival_seconds:  # a gap the device saw itself
                 self._gap(state, time - value / 1000.0, time, "gap")
             return
-        was_bad = bool(state.bad)
         if self._bound_broken(state, metric, value):
             state.bad[metric] = value
         else:
             state.bad.pop(metric, None)
-        if state.bad and not was_bad:
-            state.bad_since = time
-            what = "dip" if state.kind == "cell" else "degraded"
-            self._event(state, time, outputs, what, since=time, detail=self._detail(state))
-        elif was_bad and not state.bad and state.bad_since is not None:
-            since, state.bad_since = state.bad_since, None
-            if state.kind != "cell":
-                self._gap(state, since, time, "degraded")
-            self._event(
-                state, time, outputs, "recovered" if state.kind == "cell" else "ok", since=since
-            )
+        if state.bad:
+            state.good_since = None
+            if state.bad_since is None:
+                state.bad_since = time
+                what = "dip" if state.kind == "cell" else "degraded"
+                self._event(state, time, outputs, what, since=time, detail=self._detail(state))
+            return
+        if state.bad_since is None:
+            return
+        if state.good_since is None:
+            state.good_since = time  # good again: recovered once it stays good a while
+        if time - state.good_since < self.recover_seconds:
+            return
+        since, end = state.bad_since, state.good_since
+        state.bad_since = state.good_since = None
+        if state.kind != "cell":
+            self._gap(state, since, end, "degraded")
+        self._event(
+            state, time, outputs, "recovered" if state.kind == "cell" else "ok", since=since
+        )
 
     def _detail(self, state: LinkState) -> str:
         words = {"latency_ms": "latency", "packet_loss_pct": "packet loss", "sinr_db": "SINR"}
