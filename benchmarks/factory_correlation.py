@@ -68,7 +68,8 @@ class Chain:
             if n < 3 and derived:
                 inputs = list(_merge(records, derived))
             for item in runner.process(inputs):
-                self.emitted.append(item)
+                if isinstance(item.output, Output | ConditionSignal):
+                    self.emitted.append(item)  # what is judged; not the page rows
                 if isinstance(item.output, Derived):
                     derived.append(LogRecord(item.offset, item.received, item.output))
             derived.sort(key=lambda r: r.offset)

@@ -145,7 +145,7 @@ async def test_an_unreachable_target_is_one_dead_letter_and_no_crash(platform: P
 
 
 class _Garbage(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         body = b"gnb_sinr_db{cell=2 not exposition text\n"
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")

@@ -333,7 +333,7 @@ class LinkHealth(KeyedOperator[LinkState]):
         for since in (state.down_since, state.bad_since):
             if since is not None:
                 gaps.append((since, now))
-        begin = max(state.first or now, now - self.window_seconds)
+        begin = max(now if state.first is None else state.first, now - self.window_seconds)
         found = availability(gaps, begin, now, survival)
         count = violations(gaps, survival, now - self.window_seconds)
         lost = 0.0 if found is None else (1.0 - found) * (now - begin)
