@@ -36,7 +36,8 @@ CONDITION_KINDS = {
 class Link(msgspec.Struct, array_like=True, gc=False):
     name: str
     link_class: str
-    first: float
+    first: float | None
+    """Its first report (None: configured, not heard yet)."""
     gaps: list[tuple[float, float, str]] = []
     open_since: float | None = None
     open_kind: str = ""
@@ -101,23 +102,23 @@ class CellServiceLevel(KeyedOperator[CellState]):
         assert type(event) is Derived
         data, time = event.data, event.timestamp
         state.tenant, state.entity = event.tenant, str(data["cell"])
-        state.clock = max(state.clock, time)
         what = data.get("event")
-        since = data.get("since")
-        since = float(since) if isinstance(since, int | float) else time
+        raw = data.get("since")
         if what == "cell":
             state.name = str(data.get("name") or state.entity)
             return state, []
         if what in ("dip", "recovered"):
             return state, []
-        link = state.links.get(event.entity)
-        if link is None:
-            link = Link(
-                name=str(data.get("name") or event.entity),
-                link_class=str(data.get("link_class") or "sensor"),
-                first=since,
-            )
-            state.links[event.entity] = link
+        name = str(data.get("name") or event.entity)
+        link = state.links.setdefault(
+            event.entity, Link(name=name, link_class="sensor", first=None)
+        )
+        link.name, link.link_class = name, str(data.get("link_class") or link.link_class)
+        if not isinstance(raw, int | float):
+            return state, []  # configured, never heard yet: not judged, no clock
+        since = float(raw)
+        link.first = since if link.first is None else min(link.first, since)
+        state.clock = max(state.clock, time)
         if what in ("down", "degraded") and link.open_since is None:
             link.open_since, link.open_kind = since, str(what)
         elif what == "down":
@@ -125,7 +126,7 @@ class CellServiceLevel(KeyedOperator[CellState]):
         elif what in ("up", "ok") and link.open_since is not None:
             link.gaps.append((link.open_since, time, link.open_kind))
             link.open_since, link.open_kind = None, ""
-        return state, self._evaluate(state, state.clock)
+        return state, self._evaluate(state, state.clock, changed=link.link_class)
 
     def next_wakeup(self, state: CellState) -> float | None:
         return state.clock + self.evaluate_seconds if state.links else None
@@ -138,6 +139,8 @@ class CellServiceLevel(KeyedOperator[CellState]):
 
     def link_availability(self, link: Link, now: float) -> tuple[float | None, float, str]:
         """(availability, unavailable seconds, what the longest gap was) over the window."""
+        if link.first is None:
+            return None, 0.0, ""
         level = self.service_levels.get(link.link_class)
         survival = level.survival_seconds if level is not None else 0.0
         gaps = [(b, e) for b, e, _ in link.gaps]
@@ -151,7 +154,9 @@ class CellServiceLevel(KeyedOperator[CellState]):
         worst = max(zip(gaps, kinds, strict=True), key=lambda gk: gk[0][1] - gk[0][0], default=None)
         return found, lost, "link down" if worst is None or worst[1] == "down" else worst[1]
 
-    def _evaluate(self, state: CellState, now: float) -> list[Emission]:
+    def _evaluate(self, state: CellState, now: float, changed: str = "") -> list[Emission]:
+        """Figures per class; a condition signal when the links that missed change, or
+        when a link of ``changed`` (the class of the event) moved on."""
         horizon = now - self.window_seconds
         for link in state.links.values():
             if link.gaps and link.gaps[0][1] < horizon:
@@ -174,7 +179,8 @@ class CellServiceLevel(KeyedOperator[CellState]):
             )
             lowest = min((s[0] for s in scored), default=None)
             outputs += self._rows(state, link_class, len(links), len(missed), lowest, level, now)
-            outputs += self._signal(state, link_class, level, len(links), missed, now)
+            fresh = link_class == changed
+            outputs += self._signal(state, link_class, level, len(links), missed, now, fresh)
         return outputs
 
     def _rows(
@@ -214,6 +220,7 @@ class CellServiceLevel(KeyedOperator[CellState]):
         total: int,
         missed: list[tuple[float, float, str, str, Link]],
         now: float,
+        fresh: bool = False,
     ) -> list[Emission]:
         names = [entity for *_, entity, _ in missed]
         before = state.missed.get(link_class)
@@ -231,7 +238,7 @@ class CellServiceLevel(KeyedOperator[CellState]):
                 f"over the last {_window(self.window_seconds)}."
             )
         else:
-            if before == names:
+            if before == names and not fresh:
                 return []
             change = "open" if before is None else "update"
             state.missed[link_class] = names

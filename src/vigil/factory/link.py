@@ -113,8 +113,9 @@ class LinkHealth(KeyedOperator[LinkState]):
 
     name = "link_health"
     State = LinkState
-    late_policy = LatePolicy.DROP
-    allowed_lateness = 30.0
+    late_policy = LatePolicy.PROCESS
+    """Configuration comes at wall time, history may follow it: lateness is judged
+    against the last report, and a report older than that by ``late_seconds`` is skipped."""
 
     def __init__(
         self,
@@ -123,6 +124,7 @@ class LinkHealth(KeyedOperator[LinkState]):
         lost_after_seconds: float = 25.0,
         low_sinr_db: float = 3.0,
         recover_seconds: float = 60.0,
+        late_seconds: float = 30.0,
         window_seconds: float = 3600.0,
         publish_seconds: float = 60.0,
     ) -> None:
@@ -130,6 +132,7 @@ class LinkHealth(KeyedOperator[LinkState]):
         self.lost_after_seconds = lost_after_seconds
         self.low_sinr_db = low_sinr_db
         self.recover_seconds = recover_seconds
+        self.late_seconds = late_seconds
         self.window_seconds = window_seconds
         self.publish_seconds = publish_seconds
 
@@ -203,10 +206,18 @@ class LinkHealth(KeyedOperator[LinkState]):
         if type(value) is not float or not math.isfinite(value):
             return state, outputs
         time = event.timestamp
+        if state.last is not None and time < state.last - self.late_seconds:
+            return state, outputs  # a late report: the gaps around it are already judged
         if state.first is None:
             state.first = time
-            if not state.announced:
-                self._announce(state, time, outputs)
+            self._announce(state, time, outputs, since=time)  # seen from its first report
+        silent = state.last is not None and time - state.last >= self.lost_after_seconds
+        if state.down_since is None and silent and state.kind != "cell":
+            if state.bad_since is not None and state.last is not None:
+                self._gap(state, state.bad_since, state.last, "degraded")
+                state.bad, state.bad_since, state.good_since = {}, None, None
+            state.down_since = state.last  # a gap no timer saw (history behind the clock)
+            self._event(state, time, outputs, "down", since=state.last)
         state.last = max(time, state.last or time)
         if state.down_since is not None:
             self._gap(state, state.down_since, time, "down")
@@ -253,14 +264,16 @@ class LinkHealth(KeyedOperator[LinkState]):
             event.entity if event.kind == "cell" else (cell if isinstance(cell, str) else None)
         )
         state.link_class = class_of(event.kind, event.attributes, self.service_levels)
-        self._announce(state, event.time, outputs)
+        self._announce(state, event.time, outputs, since=state.first)
 
-    def _announce(self, state: LinkState, time: float, outputs: list[Emission]) -> None:
+    def _announce(
+        self, state: LinkState, time: float, outputs: list[Emission], *, since: float | None
+    ) -> None:
+        """Tell the cell about the link: ``since`` its first report (None: none yet)."""
         state.announced = state.cell is not None
         if state.cell is not None:
-            self._event(
-                state, time, outputs, "cell" if state.kind == "cell" else "seen", since=time
-            )
+            what = "cell" if state.kind == "cell" else "seen"
+            self._event(state, time, outputs, what, since=since)
 
     def _bound_broken(self, state: LinkState, metric: str, value: float) -> bool:
         level = self.service_levels.get(state.link_class)
@@ -346,7 +359,7 @@ class LinkHealth(KeyedOperator[LinkState]):
         outputs: list[Emission],
         what: str,
         *,
-        since: float,
+        since: float | None,
         detail: str = "",
     ) -> None:
         if state.cell is None:
@@ -359,7 +372,7 @@ class LinkHealth(KeyedOperator[LinkState]):
             "link_class": state.link_class,
             "kind": state.kind,
         }
-        if what in ("up", "ok", "recovered"):
+        if what in ("up", "ok", "recovered") and since is not None:
             data["seconds"] = round(time - since, 3)
         if detail:
             data["detail"] = detail
