@@ -152,3 +152,21 @@ def test_care_detection_benchmark_quick(tmp_path: Path) -> None:
     assert figures["memory_bytes_per_home"] > figures["state_bytes_per_home"] / 4 > 0
     assert figures["machine"]["cores"] and figures["command"].endswith("--output " + str(output))
     assert "headline figures" in result.stdout
+
+
+@pytest.mark.slow
+def test_factory_correlation_benchmark_quick(tmp_path: Path) -> None:
+    """benchmarks/factory_correlation.py --quick runs a simulated plant day through the
+    factory chain and writes both headline fractions, the machine and the command."""
+    output = tmp_path / "factory_correlation.json"
+    command = [sys.executable, str(ROOT / "benchmarks" / "factory_correlation.py"), "--quick"]
+    command += ["--output", str(output)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    figures = json.loads(output.read_text())
+    assert figures["network_stops"] > 0 and figures["machine_stops"] > 0
+    assert 0.9 <= figures["network_stops_attributed"] <= 1
+    assert 0 <= figures["machine_stops_misattributed"] <= 0.05
+    assert figures["machine"]["cores"] and figures["command"].endswith("--output " + str(output))
+    assert "caused by the network" in result.stdout

@@ -148,6 +148,10 @@ def _transport_services(settings: Settings) -> list[Any]:
         from vigil.ingest.opcua import opcua_service
 
         services.append(opcua_service(settings.opcua))
+    if settings.scrape.enabled:
+        from vigil.ingest.prometheus import scrape_service
+
+        services.append(scrape_service(settings.scrape))
     return services
 
 

@@ -155,6 +155,70 @@ class OpcUaSettings(_Section):
     """Back-off between connection attempts: doubling from the first to the second."""
 
 
+class ScrapeTarget(_Section):
+    """A network function's Prometheus endpoint and the devices its samples become.
+
+    A sample's ``label`` value (the cell, by default) picks the registered device
+    in ``devices``; its metric name, less ``prefix``, is the reading's metric."""
+
+    url: str = Field(pattern=r"^https?://")
+    tenant: str = Field(min_length=1)
+    devices: dict[str, str] = Field(min_length=1)
+    """Label value → registered device id (``"2": "plant.cell-2.gnb"``)."""
+    label: str = "cell"
+    prefix: str = ""
+    """Stripped from metric names (``gnb_`` turns ``gnb_sinr_db`` into ``sinr_db``)."""
+    metrics: list[str] = []
+    """Only these metrics (after the prefix is stripped); empty: every sample."""
+    interval_seconds: float = Field(default=10.0, gt=0)
+    timeout_seconds: float = Field(default=5.0, gt=0)
+
+
+class ScrapeSettings(_Section):
+    """Scraping the Prometheus text exposition of 5G network functions (gNB, UPF, ...)."""
+
+    enabled: bool = False
+    targets: list[ScrapeTarget] = []
+
+
+class ServiceLevelSettings(_Section):
+    """What one class of device needs of its 5G link (3GPP TS 22.104)."""
+
+    title: str
+    availability: float = Field(gt=0, le=1)
+    survival_seconds: float = Field(ge=0)
+    max_latency_ms: float = Field(gt=0)
+    max_loss_pct: float = Field(ge=0)
+
+
+def _levels(*rows: tuple[str, str, float, float, float, float]) -> dict[str, ServiceLevelSettings]:
+    return {
+        name: ServiceLevelSettings(
+            title=title,
+            availability=availability,
+            survival_seconds=survival,
+            max_latency_ms=latency,
+            max_loss_pct=loss,
+        )
+        for name, title, availability, survival, latency, loss in rows
+    }
+
+
+class NetworkSettings(_Section):
+    """The plant's device classes and their service levels (``vigil.factory``)."""
+
+    service_levels: dict[str, ServiceLevelSettings] = _levels(
+        ("motion", "PLC and motion control", 0.999999, 0.010, 20.0, 0.01),
+        ("agv", "AGVs and mobile robots", 0.99999, 0.100, 50.0, 0.1),
+        ("sensor", "condition and process sensors", 0.9999, 3.0, 100.0, 1.0),
+        ("video", "video and machine vision", 0.999, 0.5, 150.0, 2.0),
+    )
+    """Defaults for a car plant, within the ranges of TS 22.104's tables for motion
+    control, mobile robots, process monitoring and video."""
+    window_seconds: float = Field(default=3600.0, gt=0)
+    """Availability is judged over this much of the latest event time."""
+
+
 class EngineSettings(_Section):
     checkpoint_interval_seconds: float = Field(default=2.0, gt=0)
     """How often operator state is saved; after a crash the log since is replayed
@@ -213,6 +277,8 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = MqttSettings()
     sparkplug: SparkplugSettings = SparkplugSettings()
     opcua: OpcUaSettings = OpcUaSettings()
+    scrape: ScrapeSettings = ScrapeSettings()
+    network: NetworkSettings = NetworkSettings()
     engine: EngineSettings = EngineSettings()
     web: WebSettings = WebSettings()
 

@@ -81,6 +81,8 @@ class MachineState(msgspec.Struct, gc=False):
     entity: str = ""
     name: str = ""
     line: str | None = None
+    cell: str | None = None
+    """The 5G cell that serves it (its ``cell`` attribute), for ``StopAttribution``."""
     ideal_cycle: float | None = None
     plc_state: str = ""
     since: float = 0.0
@@ -169,6 +171,8 @@ class MachineOEE(KeyedOperator[MachineState]):
             state.tenant, state.entity = event.tenant, event.entity
             state.name = event.name or state.name
             state.line = event.parent
+            cell = event.attributes.get("cell")
+            state.cell = cell if isinstance(cell, str) and cell else None
             state.ideal_cycle = ideal_cycle_of(event.attributes)
             return state, outputs
         assert type(event) is Reading
@@ -186,7 +190,11 @@ class MachineOEE(KeyedOperator[MachineState]):
                 )
         elif metric == "downtime_reason":
             if type(value) is str and value.strip():
-                state.reason = value.strip()[:64]
+                reason = value.strip()[:64]
+                if reason != state.reason and state.stop_start is not None and state.cell:
+                    state.reason = reason
+                    self._publish(state, time, outputs)  # the stop's reason, for the network
+                state.reason = reason
         elif type(value) is float and math.isfinite(value):
             self._count(state, metric, value, time, outputs)
         self._check_down(state, time, outputs)
@@ -378,6 +386,9 @@ class MachineOEE(KeyedOperator[MachineState]):
                 "on_shift": shift is not None,
                 "final": final,
             }
+            if state.cell:
+                data.update(cell=state.cell, name=state.name or state.entity)
+                data["reason"] = state.reason or None
             if shift is not None:
                 data.update(
                     shift_start=shift.start,

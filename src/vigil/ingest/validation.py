@@ -42,6 +42,9 @@ class Reason(StrEnum):
     Will, delivered late); ignored, and kept so that it can be seen."""
     UNKNOWN_NODE = "unknown_node"
     """OPC UA: a configured node the server does not have, or will not let Vigil monitor."""
+    UNREACHABLE = "unreachable"
+    """Prometheus scraping: a target that could not be fetched (connection, timeout, HTTP
+    status); kept once per run of failures."""
     UNDECODABLE_LOG_RECORD = UNDECODABLE
     """Not from a sender: a record in the log that the operators cannot decode, set
     aside (transport ``log``, source ``event_log:{offset}``) so that they go on."""

@@ -28,6 +28,8 @@ class RegionConfig(msgspec.Struct, frozen=True, kw_only=True):
     lines: int = 2
     machines_per_line: int = 6
     cells: int = 3
+    cell_episodes_per_day: float | None = None
+    """Spells of bad radio per cell per day; None: each cell its own, 0.4 to 1.2."""
     start: float = MONDAY_2026_11_02
     faults: FaultConfig = msgspec.field(default_factory=FaultConfig)
     pendant_per_day: float = 0.02

@@ -2,7 +2,10 @@
 
 A cell's degradation is a pure function of time (episodes planned per day from
 the cell's own seed), so the machines' modems and the cell monitor agree on
-when the network was bad without talking to each other.
+when the network was bad without talking to each other. In the worst spells a
+modem loses its link (``link_lost``): the weaker its usual signal, the sooner.
+Machines whose control link is lost stop (``vigil.sim.plant``), which is the
+ground truth the correlation of stops with network events is measured on.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ class Cell:
             id=device_id,
             entity=self.entity.id,
             kind="cell_monitor",
-            metrics=("connected_devices", "throughput_mbps", "prb_utilisation"),
+            metrics=("connected_devices", "throughput_mbps", "prb_utilisation", "sinr_db"),
             heartbeat=3 * PERIOD,
         )
         self.sensor = Sensor(
@@ -53,6 +56,8 @@ class Cell:
         )
         self.modems = 0
         self.episodes_per_day = self.rng.uniform(0.4, 1.2)
+        if config.cell_episodes_per_day is not None:
+            self.episodes_per_day = config.cell_episodes_per_day
         self.capacity_mbps = self.rng.uniform(400, 800)
         self._days: dict[int, list[Episode]] = {}
 
@@ -101,6 +106,7 @@ class Cell:
                     sensor.reading("connected_devices", float(self.modems + round(others))),
                     sensor.reading("throughput_mbps", round(max(0.0, throughput), 1), "Mbps"),
                     sensor.reading("prb_utilisation", round(max(0.0, prb), 1), "%"),
+                    sensor.reading("sinr_db", self.sinr(t, rng), "dB"),
                 ],
             )
 
@@ -116,3 +122,21 @@ class Cell:
         else:
             latency = 11.0 * math.exp(0.12 * jitter)
         return round(latency, 1), round(rsrp_dbm + rng.gauss(0.0, 1.5) - 15 * severity, 0)
+
+    def sinr(self, time: float, rng: random.Random, offset: float = 0.0) -> float:
+        """SINR (dB) at ``time``: ~20 dB in a healthy cell, near or below 0 in a bad spell."""
+        return round(20.0 + offset - 24.0 * self.severity(time) + rng.gauss(0.0, 1.0), 1)
+
+    def link_lost(self, time: float, threshold: float) -> bool:
+        """Whether a modem that loses its link at ``threshold`` severity has lost it."""
+        return self.severity(time) >= threshold
+
+    def next_outage(self, after: float, threshold: float) -> tuple[float, float] | None:
+        """The first spell at or above ``threshold`` still going at or after ``after``
+        (within two days): when a modem of that threshold loses and regains its link."""
+        day = day_index(after)
+        for d in (day - 1, day, day + 1, day + 2):
+            for begin, end, severity in self.episodes(d):
+                if severity >= threshold and end > after:
+                    return max(begin, after), end
+        return None

@@ -6,7 +6,15 @@ shortages, tool changes) and, now and then, a breakdown announced hours ahead
 by rising vibration and temperature (``Machine.wear``, the hook richer failure
 models will replace). Every ``PERIOD`` seconds the PLC reports its cumulative
 counters, the condition sensor its temperature and vibration, and the machine's
-5G modem the latency and signal it sees on its serving cell.
+5G modem its link figures on its serving cell (latency, jitter, packet loss, RSRP,
+RSRQ, SINR, throughput).
+
+When its cell's radio is bad enough, the modem loses its link (silent until the
+spell ends) and a running machine stops a few seconds later: the safety PLC
+trips without a reason code, and an operator restarts it a minute or three after
+the link is back. ``Machine.stops`` keeps the ground truth of every unplanned
+stop: who caused it, the network or the machine (a quarter of everyday stops are
+entered with no reason, as on a real shop floor).
 """
 
 from __future__ import annotations
@@ -29,6 +37,19 @@ STOPS: tuple[tuple[str, float, float, float], ...] = (
 """(reason, rate per running hour, shortest and longest minutes) of the everyday stops."""
 
 BREAKDOWN_MINUTES = (45.0, 240.0)
+UNREASONED = 0.25
+"""Share of everyday stops (jams, material, tools) the operator leaves without a reason."""
+NETWORK = "network"
+"""The cause in ``Machine.stops`` of a stop the lost link caused."""
+MODEM_METRICS = (
+    "latency_ms",
+    "jitter_ms",
+    "packet_loss_pct",
+    "rsrp_dbm",
+    "rsrq_db",
+    "sinr_db",
+    "throughput_mbps",
+)
 KINDS = ("press", "cnc", "moulder", "welder", "packer", "labeller")
 
 
@@ -56,6 +77,7 @@ class Machine:
                 "machine_type": KINDS[position % len(KINDS)],
                 "ideal_cycle_s": self.ideal_cycle,
                 "cell": cell.entity.id,
+                "link_class": "motion",
             },
         )
         cell.modems += 1
@@ -70,7 +92,12 @@ class Machine:
             numeric=True,
             powered=False,
         )
-        self.modem = self._device("modem", "modem", ("latency_ms", "rsrp_dbm"))
+        self.modem = self._device("modem", "modem", MODEM_METRICS)
+        self.loss_severity = 0.55 + 0.3 * (self.rsrp + 95.0) / 17.0
+        """The cell's severity at which this modem loses its link: weaker signal, sooner."""
+        self.stops: list[tuple[float, float, str]] = []
+        """Ground truth: (start, end, cause) of every unplanned stop; cause ``network``
+        or the machine's own reason."""
         self.sensors = [self.plc, self.condition, self.modem]
 
         self.state = ""
@@ -142,7 +169,7 @@ class Machine:
             last = t
             items = self._report(t)
             for sensor, due in status_due.items():
-                if due <= t:
+                if due <= t and not (sensor is self.modem and self.link_lost(t)):
                     signal = self._last_rsrp if sensor is self.modem else None
                     items.append(sensor.status(t, signal_dbm=signal))
                     status_due[sensor] = due + status_every[sensor]
@@ -166,6 +193,13 @@ class Machine:
     def _transition(self, t: float, cause: str) -> tuple[list[Item], float, str]:
         """Enter the next state at ``t``; return its readings, when it ends and why."""
         rng, plc = self.rng, self.plc
+        if self.state == "running" and cause == NETWORK:
+            outage = self.cell.next_outage(t, self.loss_severity)
+            back = (outage[1] if outage else t) + rng.uniform(5, 20)  # the modem re-attaches
+            end = back + rng.uniform(1, 3) * MINUTE  # then someone restarts the machine
+            self.state = "down"
+            self.stops.append((t, end, NETWORK))
+            return [plc.reading("state", "down")], end, "end"
         if self.state == "running" and cause in ("stop", "breakdown"):
             if cause == "breakdown":
                 reason, length = "breakdown", rng.uniform(*BREAKDOWN_MINUTES) * MINUTE
@@ -175,7 +209,10 @@ class Machine:
                 reason, _, shortest, longest = rng.choices(STOPS, weights)[0]
                 length = rng.uniform(shortest, longest) * MINUTE
             self.state = "down"
-            items = [plc.reading("state", "down"), plc.reading("downtime_reason", reason)]
+            self.stops.append((t, t + length, reason))
+            items = [plc.reading("state", "down")]
+            if cause == "breakdown" or rng.random() >= UNREASONED:
+                items.append(plc.reading("downtime_reason", reason))
             return items, t + length, "end"
         if not on_shift(t):
             self.state = "idle"
@@ -190,6 +227,9 @@ class Machine:
             (max(self._breakdown_at, t + rng.uniform(5, 60) * MINUTE), "breakdown"),
             (shift_end(t), "end"),
         ]
+        outage = self.cell.next_outage(t, self.loss_severity)
+        if outage is not None:  # the safety PLC trips a few seconds after the link goes
+            candidates.append((outage[0] + rng.uniform(1, 5), NETWORK))
         until, cause = min(candidates)
         return [plc.reading("state", "running")], until, cause
 
@@ -211,17 +251,40 @@ class Machine:
             t, round(self._temperature + rng.gauss(0, 0.15), 2)
         )
         vibration = round(abs(shake * (1.0 + rng.gauss(0, 0.08))), 3)
-        latency, rsrp = self.cell.link(t, rng, self.rsrp)
-        self._last_rsrp = rsrp
-        plc, condition, modem = self.plc, self.condition, self.modem
-        return [
+        plc, condition = self.plc, self.condition
+        items = [
             plc.reading("cycle_count", float(self.cycles)),
             plc.reading("good_count", float(self.good)),
             plc.reading("reject_count", float(self.rejects)),
             condition.reading("temperature", temperature, "degC"),
             condition.reading("vibration", vibration, "mm/s"),
+        ]
+        if not self.link_lost(t):
+            items += self._radio(t)
+        return items
+
+    def link_lost(self, time: float) -> bool:
+        return self.cell.link_lost(time, self.loss_severity)
+
+    def _radio(self, t: float) -> list[Item]:
+        """What the modem reports of its link (nothing while the link is lost)."""
+        rng, cell, modem = self.rng, self.cell, self.modem
+        latency, rsrp = cell.link(t, rng, self.rsrp)
+        self._last_rsrp = rsrp
+        severity = cell.severity(t)
+        jitter = round(abs(rng.gauss(1.0 + 20.0 * severity, 0.3 + 5.0 * severity)), 2)
+        loss = round(max(0.0, rng.gauss(0.002 + 8.0 * severity, 0.001 + 2.0 * severity)), 3)
+        rsrq = round(-10.0 - 8.0 * severity + rng.gauss(0.0, 0.7), 1)
+        sinr = cell.sinr(t, rng, (self.rsrp + 86.0) / 2.0)
+        throughput = round(max(0.0, rng.uniform(4.0, 12.0) * (1.0 - 0.8 * severity)), 2)
+        return [
             modem.reading("latency_ms", latency, "ms"),
+            modem.reading("jitter_ms", jitter, "ms"),
+            modem.reading("packet_loss_pct", loss, "%"),
             modem.reading("rsrp_dbm", rsrp, "dBm"),
+            modem.reading("rsrq_db", rsrq, "dB"),
+            modem.reading("sinr_db", sinr, "dB"),
+            modem.reading("throughput_mbps", throughput, "Mbps"),
         ]
 
 
