@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform as host
 import random
 import statistics
 import sys
@@ -41,6 +39,7 @@ sys.path.insert(0, str(HERE))
 from care_replay import care_days, opened, replay  # noqa: E402
 from care_scale import run_scale  # noqa: E402
 from care_sim import SIM_KINDS, run_sim  # noqa: E402
+from machine_info import machine  # noqa: E402
 from vigil.care.inject import KINDS, RecordedDays  # noqa: E402
 from vigil.care.localtime import hour_of  # noqa: E402
 from vigil.care.sensors import channel_for  # noqa: E402
@@ -65,25 +64,6 @@ PUBLISHED = (
     "dementia: 91% recall at 83% precision; a 2025 study of infection detection on the "
     "same programme's data: 70.5% sensitivity at 72.6% precision"
 )
-
-
-def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": round(memory, 1),
-        "python": sys.version.split()[0],
-        "platform": host.platform(),
-    }
 
 
 def showable(catalog: Catalog) -> dict[str, bool]:

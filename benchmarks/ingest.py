@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform as host
 import random
 import shutil
 import socket
@@ -52,6 +51,7 @@ import numpy as np
 import pg_insert
 import sparkplug_load
 from ingest_server import plant_machines, shape
+from machine_info import machine
 from pg_insert import scratch_database
 from vigil.clients import MqttSink
 from vigil.events import Batch, Reading, encode_json
@@ -845,25 +845,6 @@ async def pages_under_load(
         }
     headline = {f"{name}_p99_ms": round(f["p99_ms"], 1) for name, f in figures["pages"].items()}
     return {"pages_at_scale": figures, **headline}
-
-
-def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": round(memory, 1),
-        "python": sys.version.split()[0],
-        "platform": host.platform(),
-    }
 
 
 def main() -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform as host
 import statistics
 import sys
 import time
@@ -33,6 +32,7 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from machine_info import machine  # noqa: E402
 from vigil.planning import check, greedy_plan, solve  # noqa: E402
 from vigil.planning.readers import read_bks, read_mankowska, read_solomon  # noqa: E402
 from vigil.planning.replan import Change, difference, replan  # noqa: E402
@@ -68,25 +68,6 @@ PUBLISHED = {
     "published": "PyVRP ~2.2% at 60 s and 0.65% at 2 h on 1000-customer instances; OR-Tools "
     "9.4% at 2 h; Mankowska AVNS 9-27% above best known; BRKGA (2020) ~1.5%",
 }
-
-
-def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": round(memory, 1),
-        "python": sys.version.split()[0],
-        "platform": host.platform(),
-    }
 
 
 def solomon_files(names: list[str]) -> list[Path]:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from vigil.care.plan_editing import client_for
@@ -48,89 +49,79 @@ def parse_clock(value: str | None) -> int | None:
     return moment.hour * 3600 + moment.minute * 60
 
 
-def _act(
+@dataclass(frozen=True)
+class Desk:
+    """What every change to a plan needs: who asks, the stores, the time."""
+
+    request: Request
+    principal: Any
+    registry: Any
+    conditions: Any
+    book: Any
+    now: float
+
+    def who(self, version: int | None) -> dict[str, Any]:
+        """The actor, time and page version every change of the book takes."""
+        return {"actor": self.principal.token_id, "now": self.now, "version": version}
+
+
+def _desk(
     request: Request,
-    principal: Any,
-    registry: Any,
-    conditions: Any,
-    book: Any,
-    now: float,
-    date: str,
-    change: Callable[[dt.date], object],
-) -> Response:
+    principal: PagePlanner,
+    registry: Registry,
+    conditions: Conditions,
+    book: Book,
+    now: Now,
+) -> Desk:
+    return Desk(request, principal, registry, conditions, book, now)
+
+
+PlanDesk = Annotated[Desk, Depends(_desk)]
+
+
+def _act(desk: Desk, date: str, change: Callable[[dt.date], object]) -> Response:
     """Make ``change`` to the day's plan; on refusal show the plan with the reason."""
-    _council(registry, principal)
-    day = _day(date, now)
+    _council(desk.registry, desk.principal)
+    day = _day(date, desk.now)
     try:
         change(day)
     except PlanningError as err:
-        found = book.day(principal.tenant, day)
+        found = desk.book.day(desk.principal.tenant, day)
         return render_plan(
-            request, principal, conditions, book, day, found, now, str(err), status_code=409
+            desk.request,
+            desk.principal,
+            desk.conditions,
+            desk.book,
+            day,
+            found,
+            desk.now,
+            str(err),
+            status_code=409,
         )
     return RedirectResponse(f"/plan?date={day.isoformat()}#changes", status_code=303)
 
 
 @router.post("/plan/lock")
 def lock_visit(
-    request: Request,
-    principal: PagePlanner,
-    registry: Registry,
-    conditions: Conditions,
-    book: Book,
-    now: Now,
-    date: DateForm,
-    visit: IdForm,
-    version: VersionForm = None,
+    desk: PlanDesk, date: DateForm, visit: IdForm, version: VersionForm = None
 ) -> Response:
     """Keep a visit with its carer when the rest is re-optimised."""
-    who = {"actor": principal.token_id, "now": now, "version": version}
-    return _act(
-        request,
-        principal,
-        registry,
-        conditions,
-        book,
-        now,
-        date,
-        lambda day: book.lock(principal.tenant, day, visit, **who),
-    )
+    tenant = desk.principal.tenant
+    return _act(desk, date, lambda day: desk.book.lock(tenant, day, visit, **desk.who(version)))
 
 
 @router.post("/plan/unlock")
 def unlock_visit(
-    request: Request,
-    principal: PagePlanner,
-    registry: Registry,
-    conditions: Conditions,
-    book: Book,
-    now: Now,
-    date: DateForm,
-    visit: IdForm,
-    version: VersionForm = None,
+    desk: PlanDesk, date: DateForm, visit: IdForm, version: VersionForm = None
 ) -> Response:
     """Let re-optimising move a visit again."""
-    who = {"actor": principal.token_id, "now": now, "version": version}
-    return _act(
-        request,
-        principal,
-        registry,
-        conditions,
-        book,
-        now,
-        date,
-        lambda day: book.unlock(principal.tenant, day, visit, **who),
-    )
+    tenant = desk.principal.tenant
+    return _act(desk, date, lambda day: desk.book.unlock(tenant, day, visit, **desk.who(version)))
 
 
 @router.post("/plan/move")
 def move_visit(
-    request: Request,
-    principal: PagePlanner,
-    registry: Registry,
-    conditions: Conditions,
-    book: Book,
-    now: Now,
+    desk: PlanDesk,
     date: DateForm,
     visit: IdForm,
     carer: IdForm,
@@ -139,78 +130,53 @@ def move_visit(
 ) -> Response:
     """Move a visit to another carer (and time, ``HH:MM``), locked there."""
     at = parse_clock(start)
-    who = {"actor": principal.token_id, "now": now, "version": version}
+    tenant = desk.principal.tenant
     return _act(
-        request,
-        principal,
-        registry,
-        conditions,
-        book,
-        now,
+        desk,
         date,
-        lambda day: book.move(principal.tenant, day, visit, carer, at, **who),
+        lambda day: desk.book.move(tenant, day, visit, carer, at, **desk.who(version)),
     )
 
 
 @router.post("/plan/reoptimise")
 def reoptimise_plan(
-    request: Request,
-    principal: PagePlanner,
-    registry: Registry,
-    conditions: Conditions,
-    book: Book,
-    now: Now,
-    date: DateForm,
-    out: OptionalForm = None,
-    version: VersionForm = None,
+    desk: PlanDesk, date: DateForm, out: OptionalForm = None, version: VersionForm = None
 ) -> Response:
     """Re-plan what has not started, around the locks (``out``: a carer off from now)."""
-    who = {"actor": principal.token_id, "now": now, "version": version}
     gone = (out,) if out else ()
+    tenant = desk.principal.tenant
     return _act(
-        request,
-        principal,
-        registry,
-        conditions,
-        book,
-        now,
-        date,
-        lambda day: book.reoptimise(principal.tenant, day, gone, **who),
+        desk, date, lambda day: desk.book.reoptimise(tenant, day, gone, **desk.who(version))
     )
 
 
 @router.post("/plan/urgent")
 def urgent_visit(
-    request: Request,
-    principal: PagePlanner,
-    registry: Registry,
-    conditions: Conditions,
-    book: Book,
-    now: Now,
+    desk: PlanDesk,
     date: DateForm,
     alert: OptionalForm = None,
     client: OptionalForm = None,
     version: VersionForm = None,
 ) -> Response:
     """Add an urgent welfare visit today, for an alert's home or a client, and re-plan."""
-    who = {"actor": principal.token_id, "now": now, "version": version}
+    tenant = desk.principal.tenant
 
     def change(day: dt.date) -> object:
         because = "asked for by the coordinator"
         person = client
         if alert:
-            row = conditions.get(principal.tenant, alert)
+            row = desk.conditions.get(tenant, alert)
             if row is None:
                 raise NotFound(f"no alert {alert!r}")
-            homes = [e.id for e in registry.entities(principal.tenant, kind="home")]
-            problem = book.day(principal.tenant, day).problem
+            homes = [e.id for e in desk.registry.entities(tenant, kind="home")]
+            problem = desk.book.day(tenant, day).problem
             person = client_for(problem, row.entity, homes)
             because = f"alert on {row.entity}: {row.message}"
         if not person:
             raise InvalidRequest("choose an alert or a client for the urgent visit")
-        return book.urgent(principal.tenant, day, person, because, **who)
+        return desk.book.urgent(tenant, day, person, because, **desk.who(version))
 
-    return _act(request, principal, registry, conditions, book, now, date, change)
+    return _act(desk, date, change)
 
 
 __all__ = ["parse_clock", "router"]
