@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import small_catalog
 from tests.engine.scenario import day_start, outputs, send, steps
@@ -47,6 +48,24 @@ def _fault_free(settings: Settings, start: float) -> dict[str, object]:
 
 def _refuse_writes(platform: Platform) -> None:
     """Every write of operator outputs fails until ``_allow_writes``."""
+    _despite_deadlocks(_create_refusing_triggers, platform)
+
+
+def _despite_deadlocks(change: Callable[[Platform], None], platform: Platform) -> None:
+    """On PostgreSQL the triggers are created and dropped while the platform's two
+    writers write those tables, so PostgreSQL may end the change as a deadlock's
+    victim: then it is made again."""
+    for attempt in range(5):
+        try:
+            change(platform)
+            return
+        except OperationalError as err:
+            if "deadlock detected" not in str(err) or attempt == 4:
+                raise
+            time.sleep(0.1)
+
+
+def _create_refusing_triggers(platform: Platform) -> None:
     postgresql = platform.engine.dialect.name == "postgresql"
     with platform.engine.begin() as connection:
         if postgresql:
@@ -68,6 +87,10 @@ def _refuse_writes(platform: Platform) -> None:
 
 
 def _allow_writes(platform: Platform) -> None:
+    _despite_deadlocks(_drop_refusing_triggers, platform)
+
+
+def _drop_refusing_triggers(platform: Platform) -> None:
     postgresql = platform.engine.dialect.name == "postgresql"
     with platform.engine.begin() as connection:
         for table in _REFUSE:
