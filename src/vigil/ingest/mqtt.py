@@ -33,6 +33,22 @@ SESSION_EXPIRY_SECONDS = 7 * 86400
 STORE_RETRY_MAX_SECONDS = 5.0
 
 
+def paho_client(settings: MqttSettings, client_id: str) -> paho.Client:
+    """An MQTT 5 client that acknowledges a message only when told to (once what it
+    carried is committed or dead-lettered) and reconnects by itself."""
+    client = paho.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=paho.MQTTv5,
+        manual_ack=True,
+        reconnect_on_failure=True,
+    )
+    if settings.username:
+        client.username_pw_set(settings.username, settings.password)
+    client.max_inflight_messages_set(100)
+    return client
+
+
 class MqttSubscriber:
     def __init__(self, settings: MqttSettings, ingestor: Ingestor) -> None:
         self.settings = settings
@@ -42,16 +58,7 @@ class MqttSubscriber:
         self.acknowledged = 0
 
     def _client(self, loop: asyncio.AbstractEventLoop, inbox: asyncio.Queue[Any]) -> paho.Client:
-        client = paho.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.settings.client_id,
-            protocol=paho.MQTTv5,
-            manual_ack=True,
-            reconnect_on_failure=True,
-        )
-        if self.settings.username:
-            client.username_pw_set(self.settings.username, self.settings.password)
-        client.max_inflight_messages_set(100)
+        client = paho_client(self.settings, self.settings.client_id)
 
         def on_connect(client: paho.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
             if reason.is_failure:

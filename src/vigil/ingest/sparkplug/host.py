@@ -25,13 +25,13 @@ from typing import Any
 
 import msgspec
 import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from vigil.config import MqttSettings, SparkplugSettings
 from vigil.errors import IngestError, MalformedPayload, StoreError
 from vigil.events import Event
+from vigil.ingest.mqtt import paho_client
 from vigil.ingest.service import Ingestor
 from vigil.ingest.sparkplug.codec import DataType, Metric, Payload, decode_payload, encode_payload
 from vigil.ingest.sparkplug.mapping import EventMapper
@@ -113,16 +113,7 @@ class SparkplugHost:
     # -- the MQTT client ----------------------------------------------------------------
 
     def _client(self, loop: asyncio.AbstractEventLoop, inbox: asyncio.Queue[Any]) -> paho.Client:
-        client = paho.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.settings.client_id,
-            protocol=paho.MQTTv5,
-            manual_ack=True,
-            reconnect_on_failure=True,
-        )
-        if self.mqtt.username:
-            client.username_pw_set(self.mqtt.username, self.mqtt.password)
-        client.max_inflight_messages_set(100)
+        client = paho_client(self.mqtt, self.settings.client_id)
         self._set_will(client)
 
         def on_connect(client: paho.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
